@@ -1,0 +1,167 @@
+# xpnn — top-level build. `make help` lists the targets.
+#
+# Knobs (override on the command line: make test SEED=7):
+OPT      ?= -O2
+CFLAGS   ?= -g
+BUILD    ?= build
+SEED     ?= 1
+THREADS  ?= 2
+PYTHON   ?= python3
+DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yourself)
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all test lint bench clean help vectors deps check-vectors cmodel-tests indep mutants
+
+ifneq ($(filter-out 0 1,$(DEPS)),)
+$(error DEPS=$(DEPS): must be 0 or 1)
+endif
+ifeq ($(shell [ "$(THREADS)" -ge 1 ] 2>/dev/null && echo ok),)
+$(error THREADS=$(THREADS): must be a positive integer)
+endif
+
+ARCH := $(shell uname -m)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+XCFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(CFLAGS) $(WARN) -Icmodel -pthread
+LDLIBS := -pthread
+
+CMODEL_SRC := cmodel/xp_chip.c cmodel/xp_run.c
+CMODEL_HDR := cmodel/xp_cmodel.h cmodel/xp_cmodel_impl.h
+KERNELS := generic
+K_FLAGS_generic :=
+ifeq ($(ARCH),x86_64)
+KERNELS += avx2 avx512vnni
+K_FLAGS_avx2 := -mavx2 -mfma
+K_FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+XCFLAGS += -DXP_HAVE_X86_KERNELS
+endif
+
+# Mutants: the same model with one spec rule altered (see cmodel/xp_cmodel_impl.h).
+MUTANTS := 1 2 3 4
+
+VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
+CMOCKA_TESTS := test_numerics test_cmodel test_vectors
+TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
+TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel
+
+all: $(BUILD)/libxpcmodel.a $(TOOLS) $(TEST_BINS)
+
+help:
+	@echo "make            build the C model, tools and tests into $(BUILD)/"
+	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
+	@echo "make lint       -Werror build and cppcheck"
+	@echo "make bench      C model benchmarks (THREADS=$(THREADS))"
+	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
+	@echo "make clean      remove $(BUILD)/"
+
+# ---- packages ----
+$(BUILD)/.deps.stamp: scripts/deps.sh
+	@mkdir -p $(BUILD)
+ifeq ($(DEPS),1)
+	bash scripts/deps.sh
+endif
+	@touch $@
+deps: $(BUILD)/.deps.stamp
+
+# ---- the C model library: one archive per variant (real model, mutants) ----
+# $(call cmodel_lib,dir,extra-cflags)
+define cmodel_lib
+$(1)/libxpcmodel.a: $(patsubst cmodel/%.c,$(1)/%.o,$(CMODEL_SRC)) $(KERNELS:%=$(1)/xp_kernel_%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(1)/%.o: cmodel/%.c $(CMODEL_HDR)
+	@mkdir -p $$(@D)
+	$(CC) $(XCFLAGS) -O3 $(2) -c $$< -o $$@
+$(1)/xp_kernel_%.o: cmodel/xp_kernel.c $(CMODEL_HDR)
+	@mkdir -p $$(@D)
+	$(CC) $(XCFLAGS) -O3 $(2) -DXP_KSUFFIX=$$* $$(K_FLAGS_$$*) -c $$< -o $$@
+endef
+$(eval $(call cmodel_lib,$(BUILD)))
+$(foreach m,$(MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m),-DXP_MUTANT=$(m))))
+
+# ---- tools and tests ----
+TEST_CFLAGS = $(XCFLAGS) -Itests
+XPV_OBJ := $(BUILD)/t_xpv.o
+
+$(BUILD)/t_%.o: tests/%.c tests/xpv.h $(CMODEL_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/xpnn-genvec: $(BUILD)/t_genvec.o $(XPV_OBJ) $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/xpnn-replay: $(BUILD)/t_replay.o $(XPV_OBJ) $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/mut%/xpnn-replay: $(BUILD)/t_replay.o $(XPV_OBJ) $(BUILD)/mut%/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/bench-cmodel: $(BUILD)/t_bench_cmodel.o $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/test_numerics: $(BUILD)/t_test_numerics.o $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
+$(BUILD)/test_cmodel: $(BUILD)/t_test_cmodel.o $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
+$(BUILD)/test_vectors: $(BUILD)/t_test_vectors.o $(XPV_OBJ) $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
+$(BUILD)/t_test_%.o: | $(BUILD)/.deps.stamp
+
+# ---- test ----
+# Order: unit tests; the checked-in vectors equal a fresh generation; C replay; independent
+# Python replay of the same files; every mutant must fail the replay.
+test: $(BUILD)/.deps.stamp all
+	@echo "== cmocka unit tests (SEED=$(SEED))"
+	@fail=0; for t in $(TEST_BINS); do XP_SEED=$(SEED) $$t || fail=1; done; [ $$fail = 0 ]
+	@$(MAKE) --no-print-directory check-vectors indep mutants
+	@echo "== make test: all passed"
+
+check-vectors: $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay
+	@echo "== golden vectors: regenerate and compare with tests/vectors/"
+	@rm -rf $(BUILD)/vec-check && mkdir -p $(BUILD)/vec-check
+	@$(BUILD)/xpnn-genvec --quiet $(BUILD)/vec-check
+	@diff -r tests/vectors $(BUILD)/vec-check >/dev/null || { \
+	  echo "tests/vectors/ differs from what the C model generates now:"; \
+	  diff -rq tests/vectors $(BUILD)/vec-check; \
+	  echo "HINT: the model's arithmetic changed. If the spec changed, bump XP_NUMERICS_VERSION, update docs/numerics.md and run 'make vectors'; otherwise fix the model."; \
+	  exit 1; }
+	@$(BUILD)/xpnn-replay $(VECTORS)
+
+indep:
+	@echo "== independent Python implementation of docs/numerics.md"
+	@$(PYTHON) tests/indep/xpnn_numerics.py --selftest $(VECTORS)
+	@mkdir -p $(BUILD)
+	@$(PYTHON) -c 'import sys, zlib; b = bytearray(open(sys.argv[1], "rb").read()); b[-9] ^= 1; \
+	  b[-4:] = zlib.crc32(bytes(b[:-8])).to_bytes(4, "little"); open(sys.argv[2], "wb").write(b)' \
+	  tests/vectors/net_reference.xpv $(BUILD)/corrupt.xpv
+	@if $(PYTHON) tests/indep/xpnn_numerics.py $(BUILD)/corrupt.xpv > $(BUILD)/corrupt.log 2>&1; then \
+	  echo "the independent replay accepted a corrupted expectation"; exit 1; fi
+	@grep -q 'expected' $(BUILD)/corrupt.log || { cat $(BUILD)/corrupt.log; exit 1; }
+	@echo "corrupted expectation caught: $$(grep -m1 expected $(BUILD)/corrupt.log)"
+
+mutants: $(MUTANTS:%=$(BUILD)/mut%/xpnn-replay)
+	@echo "== mutation check: each deliberately altered model must fail the replay"
+	@for m in $(MUTANTS); do \
+	  if $(BUILD)/mut$$m/xpnn-replay --quiet $(VECTORS) > $(BUILD)/mut$$m/replay.log 2>&1; then \
+	    echo "mutant $$m PASSED the replay: the golden vectors do not bite"; exit 1; fi; \
+	  grep -q 'mismatch' $(BUILD)/mut$$m/replay.log || { echo "mutant $$m failed without a mismatch report:"; cat $(BUILD)/mut$$m/replay.log; exit 1; }; \
+	  echo "mutant $$m caught: $$(grep -m1 mismatch $(BUILD)/mut$$m/replay.log)"; \
+	done
+
+vectors: $(BUILD)/xpnn-genvec
+	$(BUILD)/xpnn-genvec tests/vectors
+
+# ---- lint ----
+lint: $(BUILD)/.deps.stamp
+	@echo "== -Werror build"
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/lint CFLAGS="$(CFLAGS) -Werror" DEPS=0 \
+	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \
+	  $(CMOCKA_TESTS:%=$(BUILD)/lint/%) $(MUTANTS:%=$(BUILD)/lint/mut%/libxpcmodel.a)
+	@echo "== cppcheck"
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 --inline-suppr -Icmodel -Itests -DXP_KSUFFIX=generic \
+	  --suppress=missingIncludeSystem cmodel tests
+
+# ---- bench ----
+bench: $(BUILD)/bench-cmodel
+	$(BUILD)/bench-cmodel --threads $(THREADS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,276 @@
+/*
+ * xp_run.c — inference: tiles, layers, partial sums, activation (docs/numerics.md §7–§9),
+ * the deliberately simple _ref path, the optimised path and its thread split.
+ */
+#include "xp_cmodel_impl.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* ---- kernel selection ---- */
+
+static const xp_kernels k_generic = { "generic", xp_mvm_generic, xp_adc_generic };
+#if defined(__x86_64__) && defined(XP_HAVE_X86_KERNELS)
+static const xp_kernels k_avx2 = { "avx2", xp_mvm_avx2, xp_adc_avx2 };
+static const xp_kernels k_avx512 = { "avx512vnni", xp_mvm_avx512vnni, xp_adc_avx512vnni };
+#endif
+
+/* XP_KERNEL=generic|avx2|avx512vnni would be an environment read; the library does no I/O,
+ * so the choice is the CPU's alone. Tests reach each variant through xp_kernels_all(). */
+const xp_kernels *xp_kernels_select(void)
+{
+#if defined(__x86_64__) && defined(XP_HAVE_X86_KERNELS)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+		return &k_avx512;
+	if (__builtin_cpu_supports("avx2"))
+		return &k_avx2;
+#endif
+	return &k_generic;
+}
+
+unsigned xp_kernels_all(const xp_kernels *ks[3])
+{
+	unsigned n = 0;
+	ks[n++] = &k_generic;
+#if defined(__x86_64__) && defined(XP_HAVE_X86_KERNELS)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		ks[n++] = &k_avx2;
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+		ks[n++] = &k_avx512;
+#endif
+	return n;
+}
+
+const char *xp_kernel_name(void) { return xp_kernels_select()->name; }
+
+/* ---- reference path: straight from the spec, no packing, no tricks ---- */
+
+xp_status xp_chip_tile_ref(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,
+			   unsigned ncols, int32_t *acc, int16_t *code)
+{
+	const xp_params *p = &chip->p;
+	if (t >= p->tiles || ncols < 1 || ncols > p->cols)
+		return XP_EINVAL;
+	for (unsigned c = 0; c < ncols; c++) {
+		int64_t a = 0;
+		for (unsigned r = 0; r < p->rows; r++) {
+			const size_t d = (((size_t)t * p->rows + r) * p->cols + c) * 2;
+			a += (int64_t)x[r] * ((int32_t)chip->g[d] - (int32_t)chip->g[d + 1]);
+		}
+		if (acc)
+			acc[c] = (int32_t)a;
+		code[c] = xp_adc_code(chip, t, c, (int32_t)a + xp_read_noise(chip, t, c, n));
+	}
+	return XP_OK;
+}
+
+static xp_status check_inputs(const xp_chip *chip, const uint8_t *x, size_t count, char *msg,
+			      size_t msglen)
+{
+	if (chip->xmax == 255)
+		return XP_OK; /* every byte is a legal 8-bit DAC code */
+	for (size_t i = 0; i < count; i++)
+		if (x[i] > chip->xmax)
+			return xp_fail(msg, msglen, XP_EINVAL,
+				       "input %zu = %u: DAC codes are 0 … %d (dac_bits = %u)", i,
+				       x[i], chip->xmax, chip->p.dac_bits);
+	return XP_OK;
+}
+
+xp_status xp_chip_run_ref(xp_chip *chip, const uint8_t *x, uint32_t batch, int16_t *out,
+			  int16_t *layer_s, char *msg, size_t msglen)
+{
+	const xp_params *p = &chip->p;
+	uint8_t in[XP_MAX_WIDTH + XP_MAX_ROWS], xt[XP_MAX_ROWS];
+	int32_t s[XP_MAX_WIDTH];
+	int16_t code[XP_MAX_COLS];
+	if (!chip->nlayers)
+		return xp_fail(msg, msglen, XP_ESTATE, "no network configured");
+	xp_status st = check_inputs(chip, x, (size_t)batch * chip->layers[0].n_in, msg, msglen);
+	if (st != XP_OK)
+		return st;
+	for (uint32_t i = 0; i < batch; i++) {
+		const uint64_t n = (chip->N + i) & ((1ull << 40) - 1);
+		int16_t *ls = layer_s ? layer_s + (size_t)i * chip->n_all_out : NULL;
+		memcpy(in, x + (size_t)i * chip->layers[0].n_in, chip->layers[0].n_in);
+		for (unsigned li = 0; li < chip->nlayers; li++) {
+			const xp_layer *l = &chip->layers[li];
+			const uint32_t nrb = xp_layer_row_blocks(p, l), ncb = xp_layer_col_blocks(p, l);
+			const uint32_t nrows = (uint32_t)l->n_in + l->bias;
+			if (l->bias)
+				in[l->n_in] = (uint8_t)chip->xmax;
+			for (unsigned j = 0; j < l->n_out; j++)
+				s[j] = 0;
+			for (uint32_t rb = 0; rb < nrb; rb++) {
+				for (unsigned r = 0; r < p->rows; r++)
+					xt[r] = rb * p->rows + r < nrows ? in[rb * p->rows + r] : 0;
+				for (uint32_t cb = 0; cb < ncb; cb++) {
+					const unsigned t = l->tiles[rb * ncb + cb];
+					const unsigned nc = l->n_out - cb * p->cols < p->cols ? l->n_out - cb * p->cols : p->cols;
+					xp_chip_tile_ref(chip, t, n, xt, nc, NULL, code);
+					for (unsigned c = 0; c < nc; c++)
+						s[cb * p->cols + c] += code[c];
+				}
+			}
+			for (unsigned j = 0; j < l->n_out; j++) {
+				if (ls)
+					*ls++ = (int16_t)s[j];
+				if (l->act == XP_ACT_RELU)
+					s[j] = xp_clamp32(xp_rnd_inl((int64_t)s[j] * l->amul, l->ash), 0, chip->xmax);
+				if (li + 1 < chip->nlayers)
+					in[j] = (uint8_t)s[j];
+				else
+					out[(size_t)i * l->n_out + j] = (int16_t)s[j];
+			}
+		}
+	}
+	xp_chip_advance(chip, batch);
+	return XP_OK;
+}
+
+/* ---- optimised path ---- */
+
+xp_status xp_chip_tile(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,
+		       unsigned ncols, int32_t *acc, int16_t *code)
+{
+	const xp_params *p = &chip->p;
+	const xp_kernels *k = xp_kernels_select();
+	int32_t a[XP_MAX_COLS];
+	uint8_t xp[XP_MAX_ROWS + 1];
+	if (t >= p->tiles || ncols < 1 || ncols > p->cols)
+		return XP_EINVAL;
+	memcpy(xp, x, p->rows);
+	xp[p->rows] = 0;
+	k->mvm(chip->wpk + (size_t)t * chip->rpairs * chip->cpad * 2, chip->cpad, xp, chip->rpairs,
+	       ncols, a);
+	if (acc)
+		memcpy(acc, a, ncols * sizeof(int32_t));
+	k->adc(chip, t, n, ncols, a, code);
+	return XP_OK;
+}
+
+/* clamp(rnd(s * amul, ash), 0, xmax) of numerics §9 in 32-bit arithmetic that vectorises:
+ * floor division through an unsigned shift of the value biased by 2^30. */
+static inline int32_t relu_requant(int32_t s, int32_t amul, int32_t half, unsigned ash, int32_t xmax)
+{
+	int32_t a = (int32_t)((((uint32_t)(s * amul + half)) + 0x40000000u) >> ash) - (int32_t)(0x40000000u >> ash);
+#if XP_MUTANT == 1
+	if (ash && ((s * amul + half) & ((1 << ash) - 1)) == 0)
+		a -= 1; /* ties down */
+#endif
+	a = a < 0 ? 0 : a;
+	return a > xmax ? xmax : a;
+}
+
+/* Vectors i0 … i1-1 of a batch; chip is only read. */
+static void run_range(const xp_chip *chip, const xp_kernels *k, const uint8_t *x, uint32_t i0,
+		      uint32_t i1, int16_t *out, int16_t *layer_s)
+{
+	const xp_params *p = &chip->p;
+	const size_t tstride = (size_t)chip->rpairs * chip->cpad * 2;
+	uint8_t in[XP_MAX_WIDTH + 2 * XP_MAX_ROWS];
+	int32_t s[XP_MAX_WIDTH], acc[XP_MAX_COLS];
+	int16_t code[XP_MAX_COLS];
+
+	for (uint32_t i = i0; i < i1; i++) {
+		const uint64_t n = (chip->N + i) & ((1ull << 40) - 1);
+		int16_t *ls = layer_s ? layer_s + (size_t)i * chip->n_all_out : NULL;
+		memcpy(in, x + (size_t)i * chip->layers[0].n_in, chip->layers[0].n_in);
+		for (unsigned li = 0; li < chip->nlayers; li++) {
+			const xp_layer *l = &chip->layers[li];
+			const uint32_t nrb = xp_layer_row_blocks(p, l), ncb = xp_layer_col_blocks(p, l);
+			const uint32_t nrows = (uint32_t)l->n_in + l->bias;
+			if (l->bias)
+				in[l->n_in] = (uint8_t)chip->xmax;
+			memset(in + nrows, 0, nrb * p->rows + 1 - nrows);
+			memset(s, 0, l->n_out * sizeof(int32_t));
+			for (uint32_t rb = 0; rb < nrb; rb++) {
+				const uint32_t used = nrows - rb * p->rows < p->rows ? nrows - rb * p->rows : p->rows;
+				for (uint32_t cb = 0; cb < ncb; cb++) {
+					const unsigned t = l->tiles[rb * ncb + cb];
+					const uint32_t nc = l->n_out - cb * p->cols < p->cols ? l->n_out - cb * p->cols : p->cols;
+					k->mvm(chip->wpk + t * tstride, chip->cpad, in + rb * p->rows,
+					       (used + 1) / 2, nc, acc);
+					k->adc(chip, t, n, nc, acc, code);
+					int32_t *sc = s + cb * p->cols;
+					for (uint32_t c = 0; c < nc; c++)
+						sc[c] += code[c];
+				}
+			}
+			if (ls) {
+				for (unsigned j = 0; j < l->n_out; j++)
+					ls[j] = (int16_t)s[j];
+				ls += l->n_out;
+			}
+			/* requantisation in 32 bits: |S * amul| + 2^14 < 2^23 (numerics §10) */
+			const int32_t amul = l->amul, half = l->ash ? 1 << (l->ash - 1) : 0, xmax = chip->xmax;
+			const unsigned ash = l->ash;
+			if (li + 1 < chip->nlayers) {
+				for (unsigned j = 0; j < l->n_out; j++) {
+					const int32_t a = relu_requant(s[j], amul, half, ash, xmax);
+					in[j] = (uint8_t)a;
+				}
+			} else {
+				int16_t *o = out + (size_t)i * l->n_out;
+				for (unsigned j = 0; j < l->n_out; j++)
+					o[j] = (int16_t)(l->act == XP_ACT_RELU ? relu_requant(s[j], amul, half, ash, xmax) : s[j]);
+			}
+		}
+	}
+}
+
+typedef struct run_job {
+	const xp_chip *chip;
+	const xp_kernels *k;
+	const uint8_t *x;
+	uint32_t i0, i1;
+	int16_t *out, *layer_s;
+} run_job;
+
+static void *run_thread(void *arg)
+{
+	run_job *j = arg;
+	run_range(j->chip, j->k, j->x, j->i0, j->i1, j->out, j->layer_s);
+	return NULL;
+}
+
+#define XP_MAX_THREADS 64
+
+xp_status xp_chip_run(xp_chip *chip, const uint8_t *x, uint32_t batch, int16_t *out,
+		      int16_t *layer_s, unsigned nthreads, char *msg, size_t msglen)
+{
+	const xp_kernels *k = xp_kernels_select();
+	pthread_t th[XP_MAX_THREADS];
+	run_job jobs[XP_MAX_THREADS];
+	unsigned started = 0;
+	if (!chip->nlayers)
+		return xp_fail(msg, msglen, XP_ESTATE, "no network configured");
+	xp_status st = check_inputs(chip, x, (size_t)batch * chip->layers[0].n_in, msg, msglen);
+	if (st != XP_OK)
+		return st;
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > XP_MAX_THREADS)
+		nthreads = XP_MAX_THREADS;
+	if (nthreads > batch)
+		nthreads = batch ? batch : 1;
+	for (unsigned j = 0; j < nthreads; j++)
+		jobs[j] = (run_job){ chip, k, x, (uint32_t)((uint64_t)batch * j / nthreads),
+				     (uint32_t)((uint64_t)batch * (j + 1) / nthreads), out, layer_s };
+	/* Thread 0's share runs here; a thread that cannot be created runs here too. */
+	for (unsigned j = 1; j < nthreads; j++) {
+		if (pthread_create(&th[started], NULL, run_thread, &jobs[j]) != 0)
+			run_thread(&jobs[j]);
+		else
+			started++;
+	}
+	run_thread(&jobs[0]);
+	for (unsigned j = 0; j < started; j++)
+		pthread_join(th[j], NULL);
+	xp_chip_advance(chip, batch);
+	return XP_OK;
+}
