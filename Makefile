@@ -94,7 +94,7 @@ $(BUILD)/xpnn-replay: $(BUILD)/t_replay.o $(XPV_OBJ) $(BUILD)/libxpcmodel.a
 $(BUILD)/mut%/xpnn-replay: $(BUILD)/t_replay.o $(XPV_OBJ) $(BUILD)/mut%/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
 $(BUILD)/bench-cmodel: $(BUILD)/t_bench_cmodel.o $(BUILD)/libxpcmodel.a
-	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(XCFLAGS) $^ -o $@ -lz $(LDLIBS)
 
 $(BUILD)/test_numerics: $(BUILD)/t_test_numerics.o $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
 	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
@@ -103,15 +103,24 @@ $(BUILD)/test_cmodel: $(BUILD)/t_test_cmodel.o $(BUILD)/libxpcmodel.a | $(BUILD)
 $(BUILD)/test_vectors: $(BUILD)/t_test_vectors.o $(XPV_OBJ) $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
 	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 $(BUILD)/t_test_%.o: | $(BUILD)/.deps.stamp
+$(BUILD)/t_bench_cmodel.o: | $(BUILD)/.deps.stamp
 
 # ---- test ----
-# Order: unit tests; the checked-in vectors equal a fresh generation; C replay; independent
-# Python replay of the same files; every mutant must fail the replay.
+# Steps (scripts/run-tests.sh keeps going after a failure and closes with "N passed, N failed"):
+# unit tests; the checked-in vectors equal a fresh generation and replay on the model; the
+# independent Python implementation replays them too and catches a corrupted expectation;
+# every mutant of the model fails the replay; the -Werror build and cppcheck; a benchmark
+# smoke run (no timing is asserted).
+TEST_STEPS = \
+  $(foreach t,$(CMOCKA_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
+  "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
+  "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
+  "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
+  "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
+  "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS)"
+
 test: $(BUILD)/.deps.stamp all
-	@echo "== cmocka unit tests (SEED=$(SEED))"
-	@fail=0; for t in $(TEST_BINS); do XP_SEED=$(SEED) $$t || fail=1; done; [ $$fail = 0 ]
-	@$(MAKE) --no-print-directory check-vectors indep mutants
-	@echo "== make test: all passed"
+	@bash scripts/run-tests.sh $(TEST_STEPS)
 
 check-vectors: $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay
 	@echo "== golden vectors: regenerate and compare with tests/vectors/"
