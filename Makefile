@@ -37,7 +37,7 @@ XCFLAGS += -DXP_HAVE_X86_KERNELS
 endif
 
 # Mutants: the same model with one spec rule altered (see cmodel/xp_cmodel_impl.h).
-MUTANTS := 1 2 3 4
+MUTANTS := 1 2 3 4 5 6
 
 VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
 CMOCKA_TESTS := test_numerics test_cmodel test_vectors
@@ -151,7 +151,7 @@ mutants: $(MUTANTS:%=$(BUILD)/mut%/xpnn-replay)
 	  if $(BUILD)/mut$$m/xpnn-replay --quiet $(VECTORS) > $(BUILD)/mut$$m/replay.log 2>&1; then \
 	    echo "mutant $$m PASSED the replay: the golden vectors do not bite"; exit 1; fi; \
 	  grep -q 'mismatch' $(BUILD)/mut$$m/replay.log || { echo "mutant $$m failed without a mismatch report:"; cat $(BUILD)/mut$$m/replay.log; exit 1; }; \
-	  echo "mutant $$m caught: $$(grep -m1 mismatch $(BUILD)/mut$$m/replay.log)"; \
+	  echo "mutant $$m caught by $$(grep -c '^FAIL' $(BUILD)/mut$$m/replay.log) of $(words $(VECTORS)) files, first: $$(grep -m1 mismatch $(BUILD)/mut$$m/replay.log)"; \
 	done
 
 vectors: $(BUILD)/xpnn-genvec

@@ -29,6 +29,8 @@ enum { XP_HEALTHY = 0, XP_STUCK0 = 1, XP_STUCKMAX = 2 };
  *   2  ADC: saturates at AMAX - 1 instead of AMAX
  *   3  gauss(): offset 185 instead of 186
  *   4  programming: variation applied with floor instead of rnd
+ *   5  READ counter: bits 39..32 of the inference index dropped
+ *   6  bias row driven at XMAX - 1 instead of XMAX
  */
 #ifndef XP_MUTANT
 #define XP_MUTANT 0
@@ -148,6 +150,9 @@ static inline int32_t xp_read_noise(const struct xp_chip *chip, unsigned t, unsi
 				    uint64_t n)
 {
 	uint32_t o0, o1;
+#if XP_MUTANT == 5
+	n &= 0xFFFFFFFFu;
+#endif
 	xp_tf(chip->nk0, chip->nk1,
 	      (uint32_t)XP_DOM_READ << 24 | (uint32_t)t << 16 | (uint32_t)c << 8 |
 		      (uint32_t)((n >> 32) & 0xFF),

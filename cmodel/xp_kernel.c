@@ -125,6 +125,9 @@ void KFN(xp_adc)(const struct xp_chip *chip, unsigned t, uint64_t n, uint32_t nc
 		 const int32_t *acc, int16_t *code)
 {
 	const uint32_t k0 = chip->nk0, k1 = chip->nk1, sread = chip->p.s_read;
+#if XP_MUTANT == 5
+	n &= 0xFFFFFFFFu;
+#endif
 	const uint32_t cbase = (uint32_t)XP_DOM_READ << 24 | (uint32_t)t << 16 | (uint32_t)((n >> 32) & 0xFF);
 	const uint32_t nlo = (uint32_t)n;
 	const size_t i0 = (size_t)t * chip->p.cols;

@@ -47,6 +47,12 @@ unsigned xp_kernels_all(const xp_kernels *ks[3])
 
 const char *xp_kernel_name(void) { return xp_kernels_select()->name; }
 
+#if XP_MUTANT == 6
+#define XP_BIAS_DRIVE(chip) ((chip)->xmax - 1)
+#else
+#define XP_BIAS_DRIVE(chip) ((chip)->xmax) /* numerics §8: the bias row at full scale */
+#endif
+
 /* ---- reference path: straight from the spec, no packing, no tricks ---- */
 
 xp_status xp_chip_tile_ref(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,
@@ -102,7 +108,7 @@ xp_status xp_chip_run_ref(xp_chip *chip, const uint8_t *x, uint32_t batch, int16
 			const uint32_t nrb = xp_layer_row_blocks(p, l), ncb = xp_layer_col_blocks(p, l);
 			const uint32_t nrows = (uint32_t)l->n_in + l->bias;
 			if (l->bias)
-				in[l->n_in] = (uint8_t)chip->xmax;
+				in[l->n_in] = (uint8_t)XP_BIAS_DRIVE(chip);
 			for (unsigned j = 0; j < l->n_out; j++)
 				s[j] = 0;
 			for (uint32_t rb = 0; rb < nrb; rb++) {
@@ -185,7 +191,7 @@ static void run_range(const xp_chip *chip, const xp_kernels *k, const uint8_t *x
 			const uint32_t nrb = xp_layer_row_blocks(p, l), ncb = xp_layer_col_blocks(p, l);
 			const uint32_t nrows = (uint32_t)l->n_in + l->bias;
 			if (l->bias)
-				in[l->n_in] = (uint8_t)chip->xmax;
+				in[l->n_in] = (uint8_t)XP_BIAS_DRIVE(chip);
 			memset(in + nrows, 0, nrb * p->rows + 1 - nrows);
 			memset(s, 0, l->n_out * sizeof(int32_t));
 			for (uint32_t rb = 0; rb < nrb; rb++) {

@@ -127,12 +127,12 @@ static int gen_tile_corners(const char *dir)
 		x[2 * R + r] = (uint8_t)(r & 1 ? 255 : 0);
 		x[3 * R + r] = (uint8_t)(r == 0 ? 1 : 0);  /* only row 0, value 1: ties below */
 	}
-	xpv_tile(&w, chip, 0, C, x, 4);
+	xpv_tile(&w, chip, 0, C, x, 4, 0);
 	/* rounding ties: row 0 gives acc = ±16; shift 5 makes acc·gain/32 = ±gain/2 */
 	for (unsigned c = 0; c < C; c++)
 		adc[c] = (xp_adc){ .gain = (uint8_t)(1 + 2 * (c % 8)), .shift = 5, .offset = (int16_t)(c % 3) - 1 };
 	xpv_adc(&w, chip, 0, 0, C, adc);
-	xpv_tile(&w, chip, 0, C, x + 3 * R, 1);
+	xpv_tile(&w, chip, 0, C, x + 3 * R, 1, 4);
 	/* ties at other shifts: x = 2^k on row 0 */
 	for (unsigned k = 0; k < 4; k++) {
 		uint8_t xv[XP_MAX_ROWS] = { 0 };
@@ -140,21 +140,21 @@ static int gen_tile_corners(const char *dir)
 		for (unsigned c = 0; c < C; c++)
 			adc[c] = (xp_adc){ .gain = (uint8_t)(2 * (c % 16) + 1), .shift = (uint8_t)(k + 6), .offset = 0 };
 		xpv_adc(&w, chip, 0, 0, C, adc);
-		xpv_tile(&w, chip, 0, C, xv, 1);
+		xpv_tile(&w, chip, 0, C, xv, 1, 5 + k);
 	}
 	/* full range gain/shift/offset sweep: maximum gain, largest shift, extreme offsets */
 	for (unsigned c = 0; c < C; c++)
 		adc[c] = (xp_adc){ .gain = (uint8_t)(c & 1 ? 255 : 0), .shift = (uint8_t)(c % 32),
 				   .offset = (int16_t)(c % 4 == 0 ? XP_ADC_OFF_MIN : c % 4 == 1 ? XP_ADC_OFF_MAX : c % 4 == 2 ? 127 : -128) };
 	xpv_adc(&w, chip, 0, 0, C, adc);
-	xpv_tile(&w, chip, 0, C, x, 4);
+	xpv_tile(&w, chip, 0, C, x, 4, 9);
 	/* random inputs on the mixed columns with mid-range ADC */
 	adc_for(adc, C, 128.0 * 255 * 240 / 4, 100);
 	xpv_adc(&w, chip, 0, 0, C, adc);
 	for (int i = 0; i < 8; i++) {
 		uint8_t xv[XP_MAX_ROWS];
 		fill(xv, R, 255, 30);
-		xpv_tile(&w, chip, 0, C, xv, 1);
+		xpv_tile(&w, chip, 0, C, xv, 1, 13 + (uint64_t)i);
 	}
 	free(codes);
 	return done(&w, chip, dir, "tile_corners");
@@ -185,12 +185,12 @@ static int gen_widths(const char *dir)
 	for (unsigned c = 0; c < 4; c++)
 		adc[c] = (xp_adc){ .gain = 255, .shift = (uint8_t)(c < 2 ? 0 : 31), .offset = 0 };
 	xpv_adc(&w, chip, 0, 0, 4, adc);
-	xpv_tile(&w, chip, 0, 4, x, 1);
+	xpv_tile(&w, chip, 0, 4, x, 1, 0);
 	/* shift that lands inside the 12-bit range: 66,585,600·255 / 2^23 = 2024.1 */
 	for (unsigned c = 0; c < 4; c++)
 		adc[c] = (xp_adc){ .gain = 255, .shift = 23, .offset = (int16_t)(c == 1 ? -24 : 23) };
 	xpv_adc(&w, chip, 0, 0, 4, adc);
-	xpv_tile(&w, chip, 0, 4, x, 1);
+	xpv_tile(&w, chip, 0, 4, x, 1, 1);
 	free(codes);
 	return done(&w, chip, dir, "widths");
 }
@@ -231,7 +231,7 @@ static int gen_program(const char *dir)
 			adc[c] = (xp_adc){ .gain = 200, .shift = (uint8_t)(10 + c % 4), .offset = (int16_t)c - 10 };
 		xpv_adc(&w, chip, 5, 10, 20, adc);
 		fill(x, sizeof(x), 255, 0);
-		xpv_tile(&w, chip, 5, 40, x, 2);
+		xpv_tile(&w, chip, 5, 40, x, 2, 1000);
 	}
 	return done(&w, chip, dir, "program");
 }
@@ -247,13 +247,15 @@ static int gen_tile_random(const char *dir)
 	xp_chip *chip = mk(&w, &p, "tile_random");
 	xp_adc adc[XP_MAX_COLS];
 	uint8_t x[16 * XP_MAX_ROWS];
+	/* inference indices: from 0; across 2^32 (the high counter byte); across the 2^40 wrap */
+	static const uint64_t n0[3] = { 0, (1ull << 32) - 8, (1ull << 40) - 8 };
 	xpv_seed(&w, chip, 1234);
 	for (unsigned t = 0; t < 3; t++) {
 		write_random(&w, chip, t, 0, 0, p.rows, p.cols, 15);
 		adc_for(adc, p.cols, 128.0 * 127 * 100 / 3, 90);
 		xpv_adc(&w, chip, t, 0, p.cols, adc);
 		fill(x, 16 * (size_t)p.rows, 255, 40);
-		xpv_tile(&w, chip, t, t == 2 ? 37 : p.cols, x, 16);
+		xpv_tile(&w, chip, t, t == 2 ? 37 : p.cols, x, 16, n0[t]);
 	}
 	return done(&w, chip, dir, "tile_random");
 }
@@ -362,7 +364,7 @@ static int gen_device_extremes(const char *dir)
 	adc_for(adc, p.cols, 128.0 * 255 * 255 / 8, 120);
 	xpv_adc(&w, chip, 1, 0, p.cols, adc);
 	fill(x, sizeof(x), 255, 10);
-	xpv_tile(&w, chip, 1, p.cols, x, 8);
+	xpv_tile(&w, chip, 1, p.cols, x, 8, 0x12345678ABull);
 	if (done(&w, chip, dir, "device_all_stuck"))
 		return 1;
 
@@ -371,7 +373,7 @@ static int gen_device_extremes(const char *dir)
 	xpv_seed(&w, chip, 3);
 	write_random(&w, chip, 1, 0, 0, p.rows, p.cols, 15);
 	xpv_adc(&w, chip, 1, 0, p.cols, adc);
-	xpv_tile(&w, chip, 1, p.cols, x, 8);
+	xpv_tile(&w, chip, 1, p.cols, x, 8, 0x12345678ABull);
 	return done(&w, chip, dir, "device_extremes");
 }
 

@@ -192,7 +192,7 @@ static void test_bad_operations_rejected(void **state)
 		/* hand-append one raw operation and bump the count */
 		static const uint8_t unknown[] = { 0x7E };
 		static const uint8_t run_huge[] = { XPV_RUN, 0xFF, 0xFF, 0xFF, 0x7F };
-		static const uint8_t tile_huge[] = { XPV_TILE, 0, 0, 64, 0, 0xFF, 0xFF, 0xFF, 0xFF };
+		static const uint8_t tile_huge[] = { XPV_TILE, 0, 0, 64, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0 };
 		const uint8_t *raw = k == 0 ? unknown : k == 1 ? run_huge : tile_huge;
 		const size_t rl = k == 0 ? sizeof(unknown) : k == 1 ? sizeof(run_huge) : sizeof(tile_huge);
 		uint8_t *b = malloc(w.len + rl + 8);

@@ -183,16 +183,16 @@ void xpv_run(xpv_writer *w, xp_chip *chip, const uint8_t *x, uint32_t batch)
 }
 
 void xpv_tile(xpv_writer *w, xp_chip *chip, unsigned t, unsigned ncols, const uint8_t *x,
-	      uint32_t batch)
+	      uint32_t batch, uint64_t n0)
 {
 	const xp_params g = xp_chip_geometry(chip);
 	int32_t acc[XP_MAX_COLS];
 	int16_t code[XP_MAX_COLS];
 	op(w, XPV_TILE);
-	put_u16(w, t); put_u16(w, ncols); put_u32(w, batch);
+	put_u16(w, t); put_u16(w, ncols); put_u32(w, batch); put_u64(w, n0);
 	put(w, x, (size_t)batch * g.rows);
 	for (uint32_t i = 0; i < batch; i++) {
-		const uint64_t n = xp_chip_inferences(chip) + i;
+		const uint64_t n = (n0 + i) & ((1ull << 40) - 1);
 		if (xp_chip_tile_ref(chip, t, n, x + (size_t)i * g.rows, ncols, acc, code) != XP_OK)
 			w->oom = 1;
 		for (unsigned c = 0; c < ncols; c++)
@@ -200,7 +200,6 @@ void xpv_tile(xpv_writer *w, xp_chip *chip, unsigned t, unsigned ncols, const ui
 		for (unsigned c = 0; c < ncols; c++)
 			put_u16(w, (uint16_t)code[c]);
 	}
-	xp_chip_advance(chip, batch);
 }
 
 void xpv_read(xpv_writer *w, xp_chip *chip, unsigned t, unsigned r0, unsigned c0, unsigned nr,
@@ -506,7 +505,10 @@ static xpv_result do_op(replay *r, xp_chip *chip, int use_ref, unsigned nthreads
 	case XPV_TILE: {
 		const unsigned t = get_u16(c), ncols = get_u16(c);
 		const uint32_t batch = get_u32(c);
+		const uint64_t n0 = get_u64(c);
 		TRUNC_CHECK(r);
+		if (n0 >> 40)
+			return malformed(r, "n0 = %" PRIu64 ": legal range 0 … 2^40-1", n0);
 		if (t >= geo.tiles || ncols < 1 || ncols > geo.cols)
 			return malformed(r, "tile %u, ncols %u: legal tile 0 … %u, ncols 1 … %u", t, ncols,
 					 geo.tiles - 1u, geo.cols);
@@ -520,7 +522,7 @@ static xpv_result do_op(replay *r, xp_chip *chip, int use_ref, unsigned nthreads
 			for (unsigned k = 0; k < geo.rows; k++)
 				if (x[k] > (1u << geo.dac_bits) - 1)
 					return malformed(r, "vector %" PRIu32 " row %u input %u above full scale", i, k, x[k]);
-			const uint64_t n = xp_chip_inferences(chip) + i;
+			const uint64_t n = (n0 + i) & ((1ull << 40) - 1);
 			if (use_ref)
 				xp_chip_tile_ref(chip, t, n, x, ncols, acc, code);
 			else
@@ -538,7 +540,6 @@ static xpv_result do_op(replay *r, xp_chip *chip, int use_ref, unsigned nthreads
 					res = mismatch(r, i, "code", k, e, code[k]);
 			}
 		}
-		xp_chip_advance(chip, batch);
 		return res;
 	}
 	default:

@@ -46,8 +46,9 @@ void xpv_write(xpv_writer *w, xp_chip *chip, unsigned t, unsigned r0, unsigned c
 void xpv_adc(xpv_writer *w, xp_chip *chip, unsigned t, unsigned c0, unsigned nc, const xp_adc *adc);
 void xpv_config(xpv_writer *w, xp_chip *chip, const xp_netcfg *cfg);
 void xpv_run(xpv_writer *w, xp_chip *chip, const uint8_t *x, uint32_t batch);
+/* TILE: vector i at inference index n0 + i (mod 2^40); the board's N is not touched. */
 void xpv_tile(xpv_writer *w, xp_chip *chip, unsigned t, unsigned ncols, const uint8_t *x,
-	      uint32_t batch);
+	      uint32_t batch, uint64_t n0);
 void xpv_read(xpv_writer *w, xp_chip *chip, unsigned t, unsigned r0, unsigned c0, unsigned nr,
 	      unsigned nc);
 void xpv_reset(xpv_writer *w, xp_chip *chip);

@@ -443,14 +443,9 @@ class Board:
             codes.append(clamp(y, AMIN, AMAX))
         return accs, codes
 
-    def tile_batch(self, t, ncols, xs):
-        """TILE op: vector i uses n = N + i; afterwards N += B."""
-        res = []
-        N = self.N
-        for i, x in enumerate(xs):
-            res.append(self.tile_eval(t, x, ncols, (N + i) & M40))
-        self.N = (N + len(xs)) & M40
-        return res
+    def tile_batch(self, t, ncols, xs, n0):
+        """TILE op: vector i uses n = n0 + i (mod 2^40); N is not touched."""
+        return [self.tile_eval(t, x, ncols, (n0 + i) & M40) for i, x in enumerate(xs)]
 
     # -- sections 8, 9 -------------------------------------------------------
     def configure(self, layers):
@@ -703,11 +698,13 @@ def parse_file(data):
             ops.append((opi, op_off, opc, (config, xs, S, out)))
         elif opc == 6:
             f_off = rd.pos
-            t, ncols, B = rd.take("<HHI", "TILE header")
+            t, ncols, B, n0 = rd.take("<HHIQ", "TILE header")
             if t >= T:
                 rd.fail("tile %d >= T = %d" % (t, T), f_off)
-            if ncols > C:
-                rd.fail("ncols %d > C = %d" % (ncols, C), f_off + 2)
+            if ncols < 1 or ncols > C:
+                rd.fail("ncols %d outside 1 .. C = %d" % (ncols, C), f_off + 2)
+            if n0 >= 1 << 40:
+                rd.fail("n0 %d >= 2^40" % n0, f_off + 8)
             rd.need(B * R, "inputs x[%d][%d]" % (B, R))
             x_off = rd.pos
             xb = rd.raw(B * R, "inputs")
@@ -722,7 +719,7 @@ def parse_file(data):
                 acc = rd.take("<%di" % ncols, "expected acc") if ncols else ()
                 code = rd.take("<%dh" % ncols, "expected code") if ncols else ()
                 exp.append((acc, code))
-            ops.append((opi, op_off, opc, (t, ncols, xs, exp)))
+            ops.append((opi, op_off, opc, (t, ncols, xs, exp, n0)))
         elif opc == 8:
             config = None
             ops.append((opi, op_off, opc, None))
@@ -811,8 +808,8 @@ def replay(prm, ops):
                     cmp(opi, opc, " vector %d output %d field out" % (v, j), out[v * n_last + j], a)
                 checked += n_last
         elif opc == 6:
-            t, ncols, xs, exp = f
-            res = b.tile_batch(t, ncols, xs)
+            t, ncols, xs, exp, n0 = f
+            res = b.tile_batch(t, ncols, xs, n0)
             for v, ((acc_e, code_e), (acc_a, code_a)) in enumerate(zip(exp, res)):
                 for c in range(ncols):
                     cmp(opi, opc, " vector %d tile %d column %d field acc" % (v, t, c), acc_e[c], acc_a[c])
