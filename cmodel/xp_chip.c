@@ -161,6 +161,7 @@ xp_status xp_chip_create(xp_chip **out, const xp_params *p, char *msg, size_t ms
 	if (!chip)
 		goto fail;
 	chip->p = *p;
+	chip->k = xp_kernels_select();
 	chip->dk0 = (uint32_t)p->dseed;
 	chip->dk1 = (uint32_t)(p->dseed >> 32);
 	chip->amin = -(1 << (p->adc_bits - 1));

@@ -36,8 +36,11 @@ enum { XP_HEALTHY = 0, XP_STUCK0 = 1, XP_STUCKMAX = 2 };
 #define XP_MUTANT 0
 #endif
 
+struct xp_kernels;
+
 struct xp_chip {
 	xp_params p;
+	const struct xp_kernels *k; /* the optimised kernels chosen for this CPU at creation */
 	uint32_t dk0, dk1;    /* device key (numerics §4.1) */
 	uint32_t nk0, nk1;    /* run-time noise key = dseed ^ nseed */
 	uint64_t nseed, P, N; /* numerics §3 counters */

@@ -168,8 +168,14 @@ void KFN(xp_adc)(const struct xp_chip *chip, unsigned t, uint64_t n, uint32_t nc
 #define TF_I(a0, a1, b0, b1, ka, kb, i) do { a0 = _mm512_add_epi32(a0, ka); b0 = _mm512_add_epi32(b0, ka); \
 	const __m512i t_ = _mm512_add_epi32(kb, _mm512_set1_epi32(i)); \
 	a1 = _mm512_add_epi32(a1, t_); b1 = _mm512_add_epi32(b1, t_); } while (0)
-#define GAUSS(x0, x1) _mm512_sub_epi32(_mm512_add_epi32(_mm512_add_epi32( \
-	_mm512_and_si512(g_, m10), _mm512_and_si512(_mm512_srli_epi32(g_, 10), m10)), _mm512_srli_epi32(g_, 20)), G0)
+/* Irwin-Hall (numerics §5): six 5-bit fields per word summed in three 10-bit slots, as in
+ * xp_gauss_inl(), then the slots added and the offset removed */
+#define GAUSS(x0, x1, z) do { \
+	const __m512i g_ = _mm512_add_epi32( \
+		_mm512_add_epi32(_mm512_and_si512(x0, m), _mm512_and_si512(_mm512_srli_epi32(x0, 5), m)), \
+		_mm512_add_epi32(_mm512_and_si512(x1, m), _mm512_and_si512(_mm512_srli_epi32(x1, 5), m))); \
+	z = _mm512_sub_epi32(_mm512_add_epi32(_mm512_add_epi32(_mm512_and_si512(g_, m10), \
+		_mm512_and_si512(_mm512_srli_epi32(g_, 10), m10)), _mm512_srli_epi32(g_, 20)), G0); } while (0)
 		for (; cn < ncols; cn += 32) {
 			const __m512i base = _mm512_set1_epi32((int)(cbase | cn << 8));
 			__m512i a0 = _mm512_add_epi32(_mm512_or_si512(base, lane), K0), a1 = C1;
@@ -184,15 +190,9 @@ void KFN(xp_adc)(const struct xp_chip *chip, unsigned t, uint64_t n, uint32_t nc
 			TF_I(a0, a1, b0, b1, K1, K2, 4);
 			TF_R(a0, a1, b0, b1, 13); TF_R(a0, a1, b0, b1, 15); TF_R(a0, a1, b0, b1, 26); TF_R(a0, a1, b0, b1, 6);
 			TF_I(a0, a1, b0, b1, K2, K0, 5);
-			/* Irwin-Hall: six 5-bit fields per word summed in 10-bit slots (xp_gauss_inl) */
-			__m512i g_ = _mm512_add_epi32(
-				_mm512_add_epi32(_mm512_and_si512(a0, m), _mm512_and_si512(_mm512_srli_epi32(a0, 5), m)),
-				_mm512_add_epi32(_mm512_and_si512(a1, m), _mm512_and_si512(_mm512_srli_epi32(a1, 5), m)));
-			const __m512i za = GAUSS(a0, a1);
-			g_ = _mm512_add_epi32(
-				_mm512_add_epi32(_mm512_and_si512(b0, m), _mm512_and_si512(_mm512_srli_epi32(b0, 5), m)),
-				_mm512_add_epi32(_mm512_and_si512(b1, m), _mm512_and_si512(_mm512_srli_epi32(b1, 5), m)));
-			const __m512i zb = GAUSS(b0, b1);
+			__m512i za, zb;
+			GAUSS(a0, a1, za);
+			GAUSS(b0, b1, zb);
 			/* |z * s_read| < 2^24; srai is the floor shift */
 			const __m512i na = _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(za, S), R16), 5);
 			const __m512i nb = _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(zb, S), R16), 5);

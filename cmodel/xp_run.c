@@ -144,7 +144,7 @@ xp_status xp_chip_tile(const xp_chip *chip, unsigned t, uint64_t n, const uint8_
 		       unsigned ncols, int32_t *acc, int16_t *code)
 {
 	const xp_params *p = &chip->p;
-	const xp_kernels *k = xp_kernels_select();
+	const xp_kernels *k = chip->k;
 	int32_t a[XP_MAX_COLS];
 	uint8_t xp[XP_MAX_ROWS + 1];
 	if (t >= p->tiles || ncols < 1 || ncols > p->cols)
@@ -249,7 +249,7 @@ static void *run_thread(void *arg)
 xp_status xp_chip_run(xp_chip *chip, const uint8_t *x, uint32_t batch, int16_t *out,
 		      int16_t *layer_s, unsigned nthreads, char *msg, size_t msglen)
 {
-	const xp_kernels *k = xp_kernels_select();
+	const xp_kernels *k = chip->k;
 	pthread_t th[XP_MAX_THREADS];
 	run_job jobs[XP_MAX_THREADS];
 	unsigned started = 0;
