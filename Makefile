@@ -83,7 +83,7 @@ $(foreach m,$(MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m),-DXP_MUTANT=$(m
 TEST_CFLAGS = $(XCFLAGS) -Itests
 XPV_OBJ := $(BUILD)/t_xpv.o
 
-$(BUILD)/t_%.o: tests/%.c tests/xpv.h $(CMODEL_HDR)
+$(BUILD)/t_%.o: tests/%.c tests/xpv.h tests/testrng.h $(CMODEL_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 

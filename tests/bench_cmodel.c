@@ -19,17 +19,10 @@
 #include <zlib.h>
 
 #include "xp_cmodel.h"
+#include "testrng.h"
 
 #define FMNIST_IMAGES "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
-static uint64_t rs = 12345;
-static uint64_t rnd64(void)
-{
-	uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
 
 static double now(void)
 {
@@ -175,6 +168,7 @@ int main(int argc, char **argv)
 	xp_layer layers[2];
 	uint16_t tiles[8];
 	xp_netcfg cfg;
+	rs = 12345;
 	xp_params_default(&p);
 	if (xp_chip_create(&chip, &p, m, sizeof(m)) != XP_OK) {
 		fprintf(stderr, "bench-cmodel: %s\n", m);

@@ -13,19 +13,10 @@
 #include <sys/stat.h>
 
 #include "xpv.h"
+#include "testrng.h"
 
 static int quiet;
 
-/* Generator-side randomness (not part of the spec): splitmix64. */
-static uint64_t rs;
-static uint64_t rnd64(void)
-{
-	uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-static unsigned rndu(unsigned n) { return (unsigned)(rnd64() % n); }
 
 static xp_chip *mk(xpv_writer *w, const xp_params *p, const char *name)
 {
