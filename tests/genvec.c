@@ -1,6 +1,6 @@
 /*
  * genvec.c — xpnn-genvec: writes the golden vector files of tests/vectors/ from the C model's
- * reference path (docs/numerics.md §11, docs/formats.md).
+ * reference path (docs/numerics.md §13, docs/formats.md).
  *
  * Every file is fully determined by the constants below; regenerating gives identical bytes
  * (make test checks that). The files change only with a numerics spec version bump.

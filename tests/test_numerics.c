@@ -242,6 +242,64 @@ static void test_width_partial_sum(void **state)
 	xp_chip_destroy(chip);
 }
 
+/* The worked example of numerics §11, values from the independent Python implementation. */
+static void test_worked_example(void **state)
+{
+	(void)state;
+	uint32_t o[2];
+	xp_threefry2x32(1, 0, 0x01020000, 0x00050007, o);
+	assert_int_equal(o[0], 0x99dcec0d);
+	assert_int_equal(o[1], 0x06832064);
+	xp_threefry2x32(1, 0, 0x02020000, 0x00050007, o);
+	assert_int_equal(o[0], 0xd7fe0fa7);
+	assert_int_equal(o[1], 0x5040f4bb);
+	assert_int_equal(xp_gauss(o[0], o[1]), -3);
+	assert_int_equal(xp_scale(-3, 51, 0), -5);
+	xp_threefry2x32(1, 0, 0x04020000, 7, o);
+	assert_int_equal(o[0], 0xf7a26b32);
+	assert_int_equal(xp_gauss(o[0], o[1]), 30);
+	xp_threefry2x32(1, 0, 0x05020000, 7, o);
+	assert_int_equal(o[0], 0x3a4d1b55);
+	assert_int_equal(xp_gauss(o[0], o[1]), 16);
+	xp_threefry2x32(43, 0, 0x10000000, 0, o);
+	assert_int_equal(o[0], 0x760c6bdd);
+	assert_int_equal(o[1], 0xdfb77a78);
+	assert_int_equal(xp_gauss(o[0], o[1]), 79);
+	xp_threefry2x32(43, 0, 0x11020700, 3, o);
+	assert_int_equal(o[0], 0x97bf4712);
+	assert_int_equal(o[1], 0x2761de0f);
+	assert_int_equal(xp_gauss(o[0], o[1]), 39);
+
+	xp_params p;
+	xp_chip *chip;
+	char m[XP_ERRMSG];
+	xp_params_default(&p);
+	assert_int_equal(xp_chip_create(&chip, &p, m, sizeof(m)), XP_OK);
+	xp_chip_set_seed(chip, 42);
+	const uint8_t codes[2] = { 9, 0 };
+	uint8_t g[2];
+	uint32_t changed = 0;
+	assert_int_equal(xp_chip_write(chip, 2, 5, 7, 1, 1, codes, &changed, m, sizeof(m)), XP_OK);
+	assert_int_equal(xp_chip_read(chip, 2, 5, 7, 1, 1, g, m, sizeof(m)), XP_OK);
+	assert_int_equal(changed, 2);
+	assert_int_equal(g[0], 153);
+	assert_int_equal(g[1], 2);
+	assert_int_equal(xp_chip_pulses(chip), 2);
+	const xp_adc adc = { .gain = 150, .shift = 16, .offset = -3 };
+	assert_int_equal(xp_chip_set_adc(chip, 2, 7, 1, &adc, m, sizeof(m)), XP_OK);
+	uint8_t x[128] = { 0 };
+	x[5] = 200;
+	int32_t acc[8];
+	int16_t code[8];
+	assert_int_equal(xp_chip_tile(chip, 2, 3, x, 8, acc, code), XP_OK);
+	assert_int_equal(acc[7], 30200);
+	assert_int_equal(code[7], 71);
+	assert_int_equal(xp_chip_tile_ref(chip, 2, 3, x, 8, acc, code), XP_OK);
+	assert_int_equal(acc[7], 30200);
+	assert_int_equal(code[7], 71);
+	xp_chip_destroy(chip);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_width_acc_max),
 		cmocka_unit_test(test_adc_ties),
 		cmocka_unit_test(test_width_partial_sum),
+		cmocka_unit_test(test_worked_example),
 	};
 	return cmocka_run_group_tests_name("numerics", tests, NULL, NULL);
 }
