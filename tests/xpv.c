@@ -327,6 +327,7 @@ typedef struct replay {
 	const char *label;
 	cur c;
 	unsigned opi, opc;
+	int in_ops;   /* 0 while the header, CRC and trailer are checked */
 	size_t op_at;
 	char *msg;
 	size_t msglen;
@@ -345,8 +346,11 @@ static xpv_result malformed(replay *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(r->msg, r->msglen, "%s: malformed: op %u (%s) at byte offset %zu: %s", r->label,
-		 r->opi, xpv_op_name(r->opc), r->op_at, what);
+	if (!r->in_ops)
+		snprintf(r->msg, r->msglen, "%s: malformed: header: %s", r->label, what);
+	else
+		snprintf(r->msg, r->msglen, "%s: malformed: op %u (%s) at byte offset %zu: %s", r->label,
+			 r->opi, xpv_op_name(r->opc), r->op_at, what);
 	return XPV_MALFORMED;
 }
 
@@ -609,6 +613,7 @@ xpv_result xpv_replay_mem(const uint8_t *buf, size_t len, const char *label, int
 	stats->name[nlen] = 0;
 	if (xp_chip_create(&chip, &p, m, sizeof(m)) != XP_OK)
 		return malformed(&r, "header parameters: %s", m);
+	r.in_ops = 1;
 	for (r.opi = 0; r.opi < stats->nops && res == XPV_PASS; r.opi++) {
 		r.op_at = r.c.pos;
 		r.opc = get_u8(&r.c);
@@ -619,8 +624,9 @@ xpv_result xpv_replay_mem(const uint8_t *buf, size_t len, const char *label, int
 		res = do_op(&r, chip, use_ref, nthreads);
 	}
 	if (res == XPV_PASS && r.c.pos != r.c.len) {
-		r.op_at = r.c.pos;
-		res = malformed(&r, "%zu bytes after the last operation", r.c.len - r.c.pos);
+		r.in_ops = 0;
+		res = malformed(&r, "%zu bytes after the last operation (byte offset %zu)", r.c.len - r.c.pos,
+				r.c.pos);
 	}
 	xp_chip_destroy(chip);
 	return res;
