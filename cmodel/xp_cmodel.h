@@ -170,7 +170,8 @@ xp_status xp_chip_run_ref(xp_chip *chip, const uint8_t *x, uint32_t batch, int16
 
 /* One tile (numerics §7) for inference index n, columns 0 … ncols-1, all rows: x (R) DAC
  * codes; acc (ncols) the exact column sums (may be NULL); code (ncols) the ADC outputs.
- * Does not touch N. _ref is the simple version of the same. */
+ * Does not touch N. _ref is the simple version of the same. XP_EINVAL for a tile or ncols out
+ * of range or an input above full scale. */
 xp_status xp_chip_tile(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,
 		       unsigned ncols, int32_t *acc, int16_t *code);
 xp_status xp_chip_tile_ref(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,

@@ -15,21 +15,8 @@ static const xp_kernels k_avx2 = { "avx2", xp_mvm_avx2, xp_adc_avx2 };
 static const xp_kernels k_avx512 = { "avx512vnni", xp_mvm_avx512vnni, xp_adc_avx512vnni };
 #endif
 
-/* XP_KERNEL=generic|avx2|avx512vnni would be an environment read; the library does no I/O,
- * so the choice is the CPU's alone. Tests reach each variant through xp_kernels_all(). */
-const xp_kernels *xp_kernels_select(void)
-{
-#if defined(__x86_64__) && defined(XP_HAVE_X86_KERNELS)
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-	    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-		return &k_avx512;
-	if (__builtin_cpu_supports("avx2"))
-		return &k_avx2;
-#endif
-	return &k_generic;
-}
-
+/* Every kernel this CPU runs, slowest first. The library reads no environment, so the choice
+ * is the CPU's alone; tests reach every variant through this list. */
 unsigned xp_kernels_all(const xp_kernels *ks[3])
 {
 	unsigned n = 0;
@@ -45,6 +32,12 @@ unsigned xp_kernels_all(const xp_kernels *ks[3])
 	return n;
 }
 
+const xp_kernels *xp_kernels_select(void)
+{
+	const xp_kernels *ks[3];
+	return ks[xp_kernels_all(ks) - 1];
+}
+
 const char *xp_kernel_name(void) { return xp_kernels_select()->name; }
 
 #if XP_MUTANT == 6
@@ -54,25 +47,6 @@ const char *xp_kernel_name(void) { return xp_kernels_select()->name; }
 #endif
 
 /* ---- reference path: straight from the spec, no packing, no tricks ---- */
-
-xp_status xp_chip_tile_ref(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,
-			   unsigned ncols, int32_t *acc, int16_t *code)
-{
-	const xp_params *p = &chip->p;
-	if (t >= p->tiles || ncols < 1 || ncols > p->cols)
-		return XP_EINVAL;
-	for (unsigned c = 0; c < ncols; c++) {
-		int64_t a = 0;
-		for (unsigned r = 0; r < p->rows; r++) {
-			const size_t d = (((size_t)t * p->rows + r) * p->cols + c) * 2;
-			a += (int64_t)x[r] * ((int32_t)chip->g[d] - (int32_t)chip->g[d + 1]);
-		}
-		if (acc)
-			acc[c] = (int32_t)a;
-		code[c] = xp_adc_code(chip, t, c, (int32_t)a + xp_read_noise(chip, t, c, n));
-	}
-	return XP_OK;
-}
 
 static xp_status check_inputs(const xp_chip *chip, const uint8_t *x, size_t count, char *msg,
 			      size_t msglen)
@@ -84,6 +58,26 @@ static xp_status check_inputs(const xp_chip *chip, const uint8_t *x, size_t coun
 			return xp_fail(msg, msglen, XP_EINVAL,
 				       "input %zu = %u: DAC codes are 0 … %d (dac_bits = %u)", i,
 				       x[i], chip->xmax, chip->p.dac_bits);
+	return XP_OK;
+}
+
+
+xp_status xp_chip_tile_ref(const xp_chip *chip, unsigned t, uint64_t n, const uint8_t *x,
+			   unsigned ncols, int32_t *acc, int16_t *code)
+{
+	const xp_params *p = &chip->p;
+	if (t >= p->tiles || ncols < 1 || ncols > p->cols || check_inputs(chip, x, p->rows, NULL, 0))
+		return XP_EINVAL;
+	for (unsigned c = 0; c < ncols; c++) {
+		int64_t a = 0;
+		for (unsigned r = 0; r < p->rows; r++) {
+			const size_t d = (((size_t)t * p->rows + r) * p->cols + c) * 2;
+			a += (int64_t)x[r] * ((int32_t)chip->g[d] - (int32_t)chip->g[d + 1]);
+		}
+		if (acc)
+			acc[c] = (int32_t)a;
+		code[c] = xp_adc_code(chip, t, c, (int32_t)a + xp_read_noise(chip, t, c, n));
+	}
 	return XP_OK;
 }
 
@@ -147,7 +141,7 @@ xp_status xp_chip_tile(const xp_chip *chip, unsigned t, uint64_t n, const uint8_
 	const xp_kernels *k = chip->k;
 	int32_t a[XP_MAX_COLS];
 	uint8_t xp[XP_MAX_ROWS + 1];
-	if (t >= p->tiles || ncols < 1 || ncols > p->cols)
+	if (t >= p->tiles || ncols < 1 || ncols > p->cols || check_inputs(chip, x, p->rows, NULL, 0))
 		return XP_EINVAL;
 	memcpy(xp, x, p->rows);
 	xp[p->rows] = 0;

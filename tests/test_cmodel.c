@@ -146,6 +146,16 @@ static void test_bad_input_changes_nothing(void **state)
 	assert_int_equal(xp_chip_run(c4, x, 1, out, NULL, 2, m, sizeof(m)), XP_EINVAL);
 	assert_non_null(strstr(m, "input 100 = 16: DAC codes are 0 … 15"));
 	assert_int_equal(xp_chip_inferences(c4), 0);
+	uint8_t xt[128] = { 0 };
+	int16_t code[64];
+	xt[3] = 16;
+	assert_int_equal(xp_chip_tile(c4, 0, 0, xt, 64, NULL, code), XP_EINVAL);
+	assert_int_equal(xp_chip_tile_ref(c4, 0, 0, xt, 64, NULL, code), XP_EINVAL);
+	xt[3] = 15;
+	assert_int_equal(xp_chip_tile(c4, 0, 0, xt, 64, NULL, code), XP_OK);
+	assert_int_equal(xp_chip_tile(c4, 8, 0, xt, 64, NULL, code), XP_EINVAL);
+	assert_int_equal(xp_chip_tile(c4, 0, 0, xt, 65, NULL, code), XP_EINVAL);
+	assert_int_equal(xp_chip_tile(c4, 0, 0, xt, 0, NULL, code), XP_EINVAL);
 	xp_chip_destroy(c4);
 	free(before);
 	free(after);
