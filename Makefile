@@ -11,7 +11,7 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all test lint bench clean help vectors deps check-vectors cmodel-tests indep mutants
+.PHONY: all test lint bench clean help vectors deps check-vectors indep mutants sanitize
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
 $(error DEPS=$(DEPS): must be 0 or 1)
@@ -50,6 +50,7 @@ help:
 	@echo "make            build the C model, tools and tests into $(BUILD)/"
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
 	@echo "make lint       -Werror build and cppcheck"
+	@echo "make sanitize   unit tests and replay under ASan + UBSan"
 	@echo "make bench      C model benchmarks (THREADS=$(THREADS))"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
 	@echo "make clean      remove $(BUILD)/"
@@ -117,6 +118,7 @@ TEST_STEPS = \
   "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
   "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
   "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
+  "sanitizers=$(MAKE) --no-print-directory DEPS=0 sanitize" \
   "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS)"
 
 test: $(BUILD)/.deps.stamp all
@@ -167,6 +169,14 @@ lint: $(BUILD)/.deps.stamp
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Icmodel -Itests -DXP_KSUFFIX=generic \
 	  --suppress=missingIncludeSystem cmodel tests
+
+# ---- AddressSanitizer + UndefinedBehaviorSanitizer run of the unit tests and the replay ----
+SAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" DEPS=0 \
+	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay
+	@for t in $(CMOCKA_TESTS); do XP_SEED=$(SEED) $(BUILD)/asan/$$t || exit 1; done
+	@$(BUILD)/asan/xpnn-replay --quiet $(VECTORS)
 
 # ---- bench ----
 bench: $(BUILD)/bench-cmodel
