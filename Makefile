@@ -11,7 +11,7 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all test lint bench clean help vectors deps check-vectors indep mutants sanitize
+.PHONY: all test lint bench clean help vectors deps check-vectors indep mutants sanitize demo
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
 $(error DEPS=$(DEPS): must be 0 or 1)
@@ -181,6 +181,13 @@ sanitize:
 # ---- bench ----
 bench: $(BUILD)/bench-cmodel
 	$(BUILD)/bench-cmodel --threads $(THREADS)
+
+# The README's main command arrives with training and deployment (issue 4); until then it
+# says so instead of make's "No rule to make target".
+demo:
+	@echo "make demo: not built yet: training, compilation and deployment of Fashion-MNIST come" >&2
+	@echo "with the training/deployment issue. What runs today: make test, make bench." >&2
+	@exit 2
 
 clean:
 	rm -rf $(BUILD)
