@@ -137,7 +137,6 @@ void xp_chip_reset(xp_chip *chip)
 	}
 	chip->nlayers = 0;
 	chip->n_all_out = 0;
-	chip->max_width = 0;
 	xp_chip_set_seed(chip, 0);
 }
 
@@ -442,7 +441,7 @@ xp_status xp_netcfg_check(const xp_params *p, const xp_netcfg *cfg, char *msg, s
 xp_status xp_chip_configure(xp_chip *chip, const xp_netcfg *cfg, char *msg, size_t msglen)
 {
 	xp_status st = xp_netcfg_check(&chip->p, cfg, msg, msglen);
-	uint32_t k = 0, all = 0, mw = 0;
+	uint32_t k = 0, all = 0;
 	if (st != XP_OK)
 		return st;
 	for (unsigned li = 0; li < cfg->nlayers; li++) {
@@ -452,13 +451,9 @@ xp_status xp_chip_configure(xp_chip *chip, const xp_netcfg *cfg, char *msg, size
 		chip->layers[li].tiles = &chip->tilebuf[k];
 		k += l->ntiles;
 		all += l->n_out;
-		const uint32_t rows = xp_layer_row_blocks(&chip->p, l) * chip->p.rows;
-		mw = rows > mw ? rows : mw;
-		mw = l->n_out > mw ? l->n_out : mw;
 	}
 	chip->nlayers = cfg->nlayers;
 	chip->n_all_out = all;
-	chip->max_width = mw;
 	return XP_OK;
 }
 

@@ -71,7 +71,6 @@ struct xp_chip {
 	xp_layer layers[XP_MAX_LAYERS];
 	uint16_t tilebuf[XP_MAX_TILES];
 	uint32_t n_all_out;
-	uint32_t max_width;   /* max over layers of n_in + bias and n_out, for scratch sizing */
 };
 
 /* Message helper: formats into msg if msg != NULL. Returns st. */
