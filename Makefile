@@ -11,7 +11,7 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all test lint bench clean help vectors deps check-vectors indep mutants sanitize demo
+.PHONY: all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
 $(error DEPS=$(DEPS): must be 0 or 1)
@@ -52,6 +52,7 @@ help:
 	@echo "make lint       -Werror build and cppcheck"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan"
 	@echo "make bench      C model benchmarks (THREADS=$(THREADS))"
+	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
 	@echo "make clean      remove $(BUILD)/"
 
@@ -181,6 +182,15 @@ sanitize:
 # ---- bench ----
 bench: $(BUILD)/bench-cmodel
 	$(BUILD)/bench-cmodel --threads $(THREADS)
+
+# Instructions per inference, counted by callgrind inside xp_chip_run: repeatable on a noisy
+# machine. valgrind has no AVX-512, so this counts the kernel it leaves the CPU (avx2 here).
+IR_N ?= 2048
+bench-ir: $(BUILD)/bench-cmodel
+	@valgrind --tool=callgrind --toggle-collect=xp_chip_run --callgrind-out-file=$(BUILD)/callgrind.out \
+	  $(BUILD)/bench-cmodel --fixed $(IR_N) 2>$(BUILD)/callgrind.log | sed 's/^/  /'
+	@ir=$$(sed -n 's/^summary: //p' $(BUILD)/callgrind.out); \
+	  echo "bench-ir: $$ir instructions in xp_chip_run for $(IR_N) inferences = $$((ir / $(IR_N))) per inference"
 
 # The README's main command arrives with training and deployment (issue 4); until then it
 # says so instead of make's "No rule to make target".

@@ -123,11 +123,14 @@ static int load_images(const char *path, uint8_t *x, unsigned n)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bench-cmodel [--threads N] [--zeros PCT] [--quick]\n"
+		"usage: bench-cmodel [--threads N] [--zeros PCT] [--quick] [--fixed N]\n"
 		"Benchmark the C model (kernel selected here: %s). Rates are medians of %d runs.\n"
 		"  --threads N   threads for the batch-256 network run (1 … 64, default 2)\n"
 		"  --zeros PCT   percentage of zero pixels in the synthetic images (default 50)\n"
 		"  --quick       shorter runs (for smoke tests; the figures are noisier)\n"
+		"  --fixed N     no timing: run exactly N inferences (batches of 256, one thread) of the\n"
+		"                reference network on Fashion-MNIST images, for instruction counting\n"
+		"                (make bench-ir runs it under callgrind)\n"
 		"  -h, --help    this help\n",
 		xp_kernel_name(), REPS);
 }
@@ -137,12 +140,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "threads", required_argument, NULL, 't' },
 					      { "zeros", required_argument, NULL, 'z' },
 					      { "quick", no_argument, NULL, 'q' },
+					      { "fixed", required_argument, NULL, 'f' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	unsigned threads = 2, zeros = 50;
 	double min_s = 0.25;
+	long fixed = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "t:z:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:z:qf:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -157,6 +162,13 @@ int main(int argc, char **argv)
 			*(c == 't' ? &threads : &zeros) = (unsigned)v;
 			break;
 		case 'q': min_s = 0.02; break;
+		case 'f':
+			fixed = strtol(optarg, &end, 10);
+			if (*end || fixed < 1 || fixed > 1000000) {
+				fprintf(stderr, "bench-cmodel: --fixed %s: must be an integer 1 … 1000000\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -190,6 +202,14 @@ int main(int argc, char **argv)
 	layers[0].ash = 8;
 	xp_chip_configure(chip, &cfg, NULL, 0);
 
+	if (fixed) {
+		if (load_images(FMNIST_IMAGES, x, 256) != 0)
+			fill(x, 256 * 784, zeros);
+		for (long done = 0; done < fixed; done += 256)
+			xp_chip_run(chip, x, (uint32_t)(fixed - done < 256 ? fixed - done : 256), out, NULL, 1, NULL, 0);
+		printf("bench-cmodel: ran %ld inferences (kernel %s)\n", fixed, xp_kernel_name());
+		goto done;
+	}
 	printf("bench-cmodel: kernel %s, %u threads, images with %u %% zero pixels, median of %d runs\n",
 	       xp_kernel_name(), threads, zeros, REPS);
 	/* tile MVM, one core, noise on, dense inputs (the MAC rate counts every cell) */
@@ -219,6 +239,7 @@ int main(int argc, char **argv)
 		printf("network 784-64-10, %s inputs: batch 1: %.0f inf/s; batch 256: %.0f inf/s (1 thread), %.0f inf/s (%u threads)\n",
 		       names[kind], b1, b256_1, b256_n, threads);
 	}
+done:
 	free(codes);
 	free(x);
 	free(xt);
