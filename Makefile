@@ -50,7 +50,7 @@ help:
 	@echo "make            build the C model, tools and tests into $(BUILD)/"
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
 	@echo "make lint       -Werror build and cppcheck"
-	@echo "make sanitize   unit tests and replay under ASan + UBSan"
+	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
 	@echo "make bench      C model benchmarks (THREADS=$(THREADS))"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
@@ -171,13 +171,16 @@ lint: $(BUILD)/.deps.stamp
 	  --std=c11 --inline-suppr -Icmodel -Itests -DXP_KSUFFIX=generic \
 	  --suppress=missingIncludeSystem cmodel tests
 
-# ---- AddressSanitizer + UndefinedBehaviorSanitizer run of the unit tests and the replay ----
+# ---- sanitizers: the unit tests and the replay under AddressSanitizer + UndefinedBehavior-
+# Sanitizer; the multi-threaded runs under ThreadSanitizer ----
 SAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" DEPS=0 \
 	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay
 	@for t in $(CMOCKA_TESTS); do XP_SEED=$(SEED) $(BUILD)/asan/$$t || exit 1; done
 	@$(BUILD)/asan/xpnn-replay --quiet $(VECTORS)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS="-g -fsanitize=thread" DEPS=0 $(BUILD)/tsan/test_cmodel
+	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 
 # ---- bench ----
 bench: $(BUILD)/bench-cmodel

@@ -223,6 +223,7 @@ void xp_chip_destroy(xp_chip *chip)
 {
 	if (!chip)
 		return;
+	xp_pool_destroy(chip->pool);
 	free(chip->g);
 	free(chip->stuck);
 	free(chip->fv);

@@ -5,9 +5,9 @@
  * normatively in docs/numerics.md (section numbers below refer to it); the RTL implements
  * the same spec and the golden vectors in tests/vectors/ hold both to it.
  *
- * The library is C11, does no I/O, has no global mutable state and never exits; every
- * failure is a negative xp_status with a message in a caller-owned buffer naming the field,
- * the value and the legal range. Runs are deterministic for given seeds and independent of
+ * The library is C11 (+ POSIX threads), does no I/O, has no global mutable state and never
+ * exits; every failure is a negative xp_status with a message in a caller-owned buffer naming
+ * the field, the value and the legal range. Runs are deterministic for given seeds and independent of
  * the number of threads.
  */
 #ifndef XP_CMODEL_H
@@ -158,9 +158,11 @@ unsigned xp_chip_n_all_out(const xp_chip *chip);
 
 /* Inference of a batch (numerics §9): x (batch, n_in) DAC codes; out (batch, n_out) the
  * network outputs; layer_s (batch, n_all_out) every layer's partial sums S, layer after layer,
- * or NULL. Vector i uses inference index N + i; N advances by batch. nthreads >= 1; the result
- * does not depend on it. Inputs above full scale are rejected (XP_EINVAL) before anything runs.
- * No allocation (threads aside). */
+ * or NULL. Vector i uses inference index N + i; N advances by batch. nthreads >= 1 (at most 64);
+ * the result does not depend on it. With nthreads > 1 the board starts nthreads - 1 worker
+ * threads on first use and keeps them (sleeping when idle) until xp_chip_destroy; one board is
+ * not to be run from two threads at once. Inputs above full scale are rejected (XP_EINVAL)
+ * before anything runs. No allocation in the MVM path. */
 xp_status xp_chip_run(xp_chip *chip, const uint8_t *x, uint32_t batch, int16_t *out,
 		      int16_t *layer_s, unsigned nthreads, char *msg, size_t msglen);
 

@@ -37,6 +37,9 @@ enum { XP_HEALTHY = 0, XP_STUCK0 = 1, XP_STUCKMAX = 2 };
 #endif
 
 struct xp_kernels;
+struct xp_pool;
+
+#define XP_MAX_THREADS 64
 
 struct xp_chip {
 	xp_params p;
@@ -71,7 +74,11 @@ struct xp_chip {
 	xp_layer layers[XP_MAX_LAYERS];
 	uint16_t tilebuf[XP_MAX_TILES];
 	uint32_t n_all_out;
+
+	struct xp_pool *pool; /* worker threads of xp_chip_run, started on first use */
 };
+
+void xp_pool_destroy(struct xp_pool *pool);
 
 /* Message helper: formats into msg if msg != NULL. Returns st. */
 xp_status xp_fail(char *msg, size_t msglen, xp_status st, const char *fmt, ...)

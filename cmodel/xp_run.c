@@ -5,6 +5,9 @@
 #include "xp_cmodel_impl.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- kernel selection ---- */
@@ -225,28 +228,135 @@ static void run_range(const xp_chip *chip, const xp_kernels *k, const uint8_t *x
 
 typedef struct run_job {
 	const xp_chip *chip;
-	const xp_kernels *k;
 	const uint8_t *x;
 	uint32_t i0, i1;
 	int16_t *out, *layer_s;
 } run_job;
 
-static void *run_thread(void *arg)
+static void run_job_do(const run_job *j)
 {
-	run_job *j = arg;
-	run_range(j->chip, j->k, j->x, j->i0, j->i1, j->out, j->layer_s);
-	return NULL;
+	run_range(j->chip, j->chip->k, j->x, j->i0, j->i1, j->out, j->layer_s);
 }
 
-#define XP_MAX_THREADS 64
+/*
+ * The board's worker threads, started by the first multi-threaded run and kept until the board
+ * is destroyed (creating threads per call costs a fifth of a batch-256 run). A worker spins a
+ * little while for the next round before it sleeps on the condition variable, so back-to-back
+ * runs do not pay a wake-up either. Worker w runs jobs[w + 1] if w < njobs; the caller runs
+ * jobs[0]. Every worker acknowledges every round (pending counts all of them), so no worker can
+ * still be reading a round's jobs when the caller writes the next one's.
+ */
+#define XP_SPIN 2000 /* pause instructions, about 50 us here: long enough for back-to-back runs,
+			  * short enough not to steal a core from other work between runs */
+
+struct xp_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t go;
+	pthread_t th[XP_MAX_THREADS - 1];
+	unsigned nworkers;           /* started; only the caller's thread changes it */
+	unsigned njobs;              /* workers with a job this round, published by round */
+	run_job jobs[XP_MAX_THREADS];
+	atomic_uint_fast64_t round;  /* incremented (release) after jobs/njobs are written */
+	atomic_uint pending;         /* workers that have not acknowledged this round yet */
+	atomic_int quit;
+};
+
+typedef struct worker_arg {
+	struct xp_pool *pool;
+	unsigned w;
+	uint64_t seen; /* the round when the worker was created: it serves the rounds after it */
+} worker_arg;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void *worker(void *arg)
+{
+	struct xp_pool *pool = ((worker_arg *)arg)->pool;
+	const unsigned w = ((worker_arg *)arg)->w;
+	uint64_t seen = ((worker_arg *)arg)->seen;
+	free(arg);
+	for (;;) {
+		uint64_t r = atomic_load_explicit(&pool->round, memory_order_acquire);
+		for (int i = 0; r == seen && i < XP_SPIN && !atomic_load(&pool->quit); i++) {
+			cpu_relax();
+			r = atomic_load_explicit(&pool->round, memory_order_acquire);
+		}
+		if (r == seen) {
+			pthread_mutex_lock(&pool->mu);
+			while ((r = atomic_load_explicit(&pool->round, memory_order_acquire)) == seen &&
+			       !atomic_load(&pool->quit))
+				pthread_cond_wait(&pool->go, &pool->mu);
+			pthread_mutex_unlock(&pool->mu);
+		}
+		if (atomic_load(&pool->quit))
+			return NULL;
+		seen = r;
+		if (w < pool->njobs)
+			run_job_do(&pool->jobs[w + 1]);
+		atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+	}
+}
+
+void xp_pool_destroy(struct xp_pool *pool)
+{
+	if (!pool)
+		return;
+	pthread_mutex_lock(&pool->mu);
+	atomic_store(&pool->quit, 1);
+	pthread_cond_broadcast(&pool->go);
+	pthread_mutex_unlock(&pool->mu);
+	for (unsigned i = 0; i < pool->nworkers; i++)
+		pthread_join(pool->th[i], NULL);
+	pthread_cond_destroy(&pool->go);
+	pthread_mutex_destroy(&pool->mu);
+	free(pool);
+}
+
+/* Start workers until `want` run; returns how many do (fewer if the system refuses). */
+static unsigned pool_grow(xp_chip *chip, unsigned want)
+{
+	struct xp_pool *pool = chip->pool;
+	if (!pool) {
+		pool = calloc(1, sizeof(*pool));
+		if (!pool)
+			return 0;
+		if (pthread_mutex_init(&pool->mu, NULL) != 0) {
+			free(pool);
+			return 0;
+		}
+		if (pthread_cond_init(&pool->go, NULL) != 0) {
+			pthread_mutex_destroy(&pool->mu);
+			free(pool);
+			return 0;
+		}
+		atomic_init(&pool->round, 0);
+		atomic_init(&pool->pending, 0);
+		atomic_init(&pool->quit, 0);
+		chip->pool = pool;
+	}
+	while (pool->nworkers < want) {
+		worker_arg *a = malloc(sizeof(*a));
+		if (!a)
+			break;
+		*a = (worker_arg){ pool, pool->nworkers, atomic_load(&pool->round) };
+		if (pthread_create(&pool->th[pool->nworkers], NULL, worker, a) != 0) {
+			free(a);
+			break;
+		}
+		pool->nworkers++;
+	}
+	return pool->nworkers;
+}
 
 xp_status xp_chip_run(xp_chip *chip, const uint8_t *x, uint32_t batch, int16_t *out,
 		      int16_t *layer_s, unsigned nthreads, char *msg, size_t msglen)
 {
-	const xp_kernels *k = chip->k;
-	pthread_t th[XP_MAX_THREADS];
 	run_job jobs[XP_MAX_THREADS];
-	unsigned started = 0;
 	if (!chip->nlayers)
 		return xp_fail(msg, msglen, XP_ESTATE, "no network configured");
 	xp_status st = check_inputs(chip, x, (size_t)batch * chip->layers[0].n_in, msg, msglen);
@@ -259,18 +369,32 @@ xp_status xp_chip_run(xp_chip *chip, const uint8_t *x, uint32_t batch, int16_t *
 	if (nthreads > batch)
 		nthreads = batch ? batch : 1;
 	for (unsigned j = 0; j < nthreads; j++)
-		jobs[j] = (run_job){ chip, k, x, (uint32_t)((uint64_t)batch * j / nthreads),
+		jobs[j] = (run_job){ chip, x, (uint32_t)((uint64_t)batch * j / nthreads),
 				     (uint32_t)((uint64_t)batch * (j + 1) / nthreads), out, layer_s };
-	/* Thread 0's share runs here; a thread that cannot be created runs here too. */
-	for (unsigned j = 1; j < nthreads; j++) {
-		if (pthread_create(&th[started], NULL, run_thread, &jobs[j]) != 0)
-			run_thread(&jobs[j]);
-		else
-			started++;
+	const unsigned nw = nthreads > 1 ? pool_grow(chip, nthreads - 1) : 0;
+	const unsigned given = nw < nthreads - 1 ? nw : nthreads - 1;
+	struct xp_pool *pool = chip->pool;
+	if (given) {
+		memcpy(pool->jobs, jobs, nthreads * sizeof(run_job));
+		pool->njobs = given;
+		atomic_store_explicit(&pool->pending, nw, memory_order_relaxed);
+		atomic_fetch_add_explicit(&pool->round, 1, memory_order_release);
+		pthread_mutex_lock(&pool->mu);  /* wake the workers that went to sleep */
+		pthread_cond_broadcast(&pool->go);
+		pthread_mutex_unlock(&pool->mu);
 	}
-	run_thread(&jobs[0]);
-	for (unsigned j = 0; j < started; j++)
-		pthread_join(th[j], NULL);
+	/* the caller's share, and the shares of workers the system refused to start */
+	run_job_do(&jobs[0]);
+	for (unsigned j = given + 1; j < nthreads; j++)
+		run_job_do(&jobs[j]);
+	/* the workers finish about when the caller does; if they don't (more threads than cores),
+	 * yield the core to them instead of spinning on it */
+	for (unsigned i = 0; given && atomic_load_explicit(&pool->pending, memory_order_acquire); i++) {
+		if (i < XP_SPIN)
+			cpu_relax();
+		else
+			sched_yield();
+	}
 	xp_chip_advance(chip, batch);
 	return XP_OK;
 }

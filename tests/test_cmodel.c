@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -493,6 +494,57 @@ static void test_run_vs_ref_threads(void **state)
 		xp_chip_destroy(chips[k]);
 }
 
+/* One board, many runs with a changing number of threads (the worker pool grows, idles, sleeps
+ * and wakes): every run equals the _ref run of a twin board. */
+static void test_run_threads_vary(void **state)
+{
+	(void)state;
+	xp_params p;
+	xp_params_default(&p);
+	p.tiles = 2;
+	p.rows = 16;
+	p.cols = 8;
+	static const uint16_t t0[] = { 0 }, t1[] = { 1 };
+	const xp_layer layers[2] = {
+		{ .n_in = 15, .n_out = 8, .bias = 1, .act = XP_ACT_RELU, .amul = 64, .ash = 6, .ntiles = 1, .tiles = t0 },
+		{ .n_in = 8, .n_out = 3, .bias = 1, .act = XP_ACT_IDENTITY, .amul = 1, .ash = 0, .ntiles = 1, .tiles = t1 },
+	};
+	const xp_netcfg cfg = { 2, layers };
+	xp_chip *a = mk(&p), *b = mk(&p);
+	for (int k = 0; k < 2; k++) {
+		xp_chip *c = k ? b : a;
+		rs = seed * 7 + 3;
+		write_random(c, 0, 16, 8, 15);
+		write_random(c, 1, 16, 8, 15);
+		assert_int_equal(xp_chip_configure(c, &cfg, NULL, 0), XP_OK);
+	}
+	static const unsigned threads[] = { 2, 7, 1, 3, 64, 2, 5, 2, 2, 1, 4 };
+	uint8_t x[200 * 15];
+	int16_t out_a[200 * 3], out_b[200 * 3], ls_a[200 * 11], ls_b[200 * 11];
+	for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		const uint32_t batch = 1 + rndu(200);
+		for (size_t j = 0; j < (size_t)batch * 15; j++)
+			x[j] = (uint8_t)rndu(256);
+		assert_int_equal(xp_chip_run(a, x, batch, out_a, ls_a, threads[i], NULL, 0), XP_OK);
+		assert_int_equal(xp_chip_run_ref(b, x, batch, out_b, ls_b, NULL, 0), XP_OK);
+		assert_memory_equal(out_a, out_b, (size_t)batch * 3 * sizeof(int16_t));
+		assert_memory_equal(ls_a, ls_b, (size_t)batch * 11 * sizeof(int16_t));
+		if (i % 3 == 2) { /* let the workers stop spinning and sleep */
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	assert_int_equal(xp_chip_inferences(a), xp_chip_inferences(b));
+	xp_chip_destroy(a); /* with sleeping workers: must join them, not hang */
+	xp_chip_destroy(b);
+	for (int k = 0; k < 20; k++) { /* create, run on threads, destroy: no leak, no hang */
+		xp_chip *c = mk(&p);
+		assert_int_equal(xp_chip_configure(c, &cfg, NULL, 0), XP_OK);
+		assert_int_equal(xp_chip_run(c, x, 16, out_a, NULL, 1 + (unsigned)k % 4, NULL, 0), XP_OK);
+		xp_chip_destroy(c);
+	}
+}
+
 int main(void)
 {
 	const char *e = getenv("XP_SEED");
@@ -500,6 +552,9 @@ int main(void)
 		seed = strtoull(e, NULL, 10);
 	rs = seed;
 	fprintf(stderr, "test_cmodel: XP_SEED=%llu (set XP_SEED to reproduce)\n", (unsigned long long)seed);
+	e = getenv("XP_TEST_FILTER"); /* e.g. "test_run_*" for the ThreadSanitizer run */
+	if (e && *e)
+		cmocka_set_test_filter(e);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_params_messages),
 		cmocka_unit_test(test_bad_input_changes_nothing),
@@ -510,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_read_noise_sigma),
 		cmocka_unit_test(test_kernels_vs_ref),
 		cmocka_unit_test(test_run_vs_ref_threads),
+		cmocka_unit_test(test_run_threads_vary),
 	};
 	return cmocka_run_group_tests_name("cmodel", tests, NULL, NULL);
 }
