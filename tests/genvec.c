@@ -389,12 +389,125 @@ static int gen_device_extremes(const char *dir)
 	return done(&w, chip, dir, "device_extremes");
 }
 
+/* --random: a random small board (geometry, device, network, settings) and a random script of
+ * operations, for the differential test of the C model against the independent Python
+ * implementation (make test runs a few seeds; any seed is a reproducer). Not a golden file. */
+static unsigned pick(const unsigned *v, unsigned n) { return v[rndu(n)]; }
+
+static int gen_random(const char *dir, uint64_t seed)
+{
+	char name[64];
+	xpv_writer w;
+	xp_params p;
+	xp_layer layers[XP_MAX_LAYERS];
+	uint16_t tiles[XP_MAX_TILES];
+	xp_netcfg cfg = { .layers = layers };
+	unsigned used = 0;
+	rs = seed;
+	snprintf(name, sizeof(name), "random_%llu", (unsigned long long)seed);
+	for (int attempt = 0;; attempt++) {
+		static const unsigned bits_s[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+		static const unsigned sig[] = { 0, 1, 8, 31, 51, 200, 1023 };
+		memset(&p, 0, sizeof(p));
+		p.rows = (uint16_t)(1 + rndu(rndu(4) ? 40 : 130));
+		p.cols = (uint16_t)(1 + rndu(rndu(4) ? 20 : 70));
+		p.dac_bits = (uint8_t)pick(bits_s, 8);
+		p.code_bits = (uint8_t)pick(bits_s, 8);
+		p.adc_bits = (uint8_t)(2 + rndu(11));
+		p.dseed = rnd64();
+		p.p_sa0 = rndu(3) ? rndu(2000) : rndu(65537);
+		p.p_samax = rndu(3) ? rndu(2000) : rndu(65537 - p.p_sa0);
+		p.s_var = (uint16_t)pick(sig, 7);
+		p.s_prog = (uint16_t)pick(sig, 7);
+		p.s_gain = (uint16_t)pick(sig, 7);
+		p.s_off = (uint16_t)pick(sig, 7);
+		p.s_read = (uint16_t)(rndu(4) ? rndu(4096) : rndu(65536));
+		cfg.nlayers = (uint8_t)(1 + rndu(4));
+		unsigned width = 1 + rndu(60), total = 0;
+		for (unsigned l = 0; l < cfg.nlayers; l++) {
+			xp_layer *L = &layers[l];
+			memset(L, 0, sizeof(*L));
+			L->n_in = (uint16_t)width;
+			width = 1 + rndu(40);
+			L->n_out = (uint16_t)width;
+			L->bias = (uint8_t)(l == 0 ? 1 : rndu(2));
+			L->act = (uint8_t)(l + 1 < cfg.nlayers ? XP_ACT_RELU : rndu(2));
+			L->amul = (uint8_t)rndu(256);
+			L->ash = (uint8_t)rndu(16);
+			L->ntiles = (uint16_t)(xp_layer_row_blocks(&p, L) * xp_layer_col_blocks(&p, L));
+			total += L->ntiles;
+		}
+		if (total > XP_MAX_TILES)
+			continue;
+		p.tiles = (uint16_t)(total + rndu(XP_MAX_TILES - total + 1 < 5 ? XP_MAX_TILES - total + 1 : 5));
+		/* a random permutation of the tiles, the first `total` of them used */
+		uint16_t perm[XP_MAX_TILES] = { 0 };
+		for (unsigned i = 0; i < p.tiles; i++)
+			perm[i] = (uint16_t)i;
+		for (unsigned i = p.tiles; i > 1; i--) {
+			const unsigned j = rndu(i);
+			const uint16_t t = perm[i - 1];
+			perm[i - 1] = perm[j];
+			perm[j] = t;
+		}
+		memcpy(tiles, perm, total * sizeof(uint16_t));
+		for (unsigned l = 0, k = 0; l < cfg.nlayers; k += layers[l].ntiles, l++)
+			layers[l].tiles = &tiles[k];
+		used = total;
+		if (xp_params_check(&p, NULL, 0) == XP_OK && xp_netcfg_check(&p, &cfg, NULL, 0) == XP_OK)
+			break;
+		if (attempt > 1000)
+			return 1;
+	}
+	xp_chip *chip = mk(&w, &p, name);
+	const unsigned xmax = (1u << p.dac_bits) - 1, cmax = (1u << p.code_bits) - 1;
+	xp_adc adc[XP_MAX_COLS];
+	uint8_t *x = malloc((size_t)8 * (XP_MAX_WIDTH > XP_MAX_ROWS ? XP_MAX_WIDTH : XP_MAX_ROWS));
+	xpv_seed(&w, chip, rnd64());
+	for (unsigned i = 0; i < used; i++) {
+		const unsigned t = tiles[i];
+		write_random(&w, chip, t, 0, 0, p.rows, p.cols, cmax);
+		const double fs = (double)p.rows * xmax * 255 / 4;
+		for (unsigned c = 0; c < p.cols; c++)
+			adc[c] = (xp_adc){ .gain = (uint8_t)rndu(256), .shift = (uint8_t)rndu(32),
+					   .offset = (int16_t)((int)rndu(4096) - 2048) };
+		if (rndu(4))
+			adc_for(adc, p.cols, fs, (double)(1u << (p.adc_bits - 1)) * 0.7);
+		xpv_adc(&w, chip, t, 0, p.cols, adc);
+	}
+	if (rndu(2)) /* a partial rewrite with fresh noise */
+		write_random(&w, chip, tiles[0], rndu(p.rows), rndu(p.cols), 1, 1, cmax);
+	xpv_config(&w, chip, &cfg);
+	for (int k = 0; k < 2; k++) {
+		const uint32_t b = 1 + rndu(6);
+		fill(x, (size_t)b * layers[0].n_in, xmax, rndu(80));
+		xpv_run(&w, chip, x, b);
+	}
+	/* every script crosses bit 32 of the inference index and its 2^40 wrap */
+	static const uint64_t n0s[] = { 12345, (1ull << 32) - 2, (1ull << 40) - 2 };
+	for (int k = 0; k < 3; k++) {
+		fill(x, (size_t)3 * p.rows, xmax, rndu(80));
+		xpv_tile(&w, chip, tiles[rndu(used)], 1 + rndu(p.cols), x, 3, n0s[k]);
+	}
+	xpv_read(&w, chip, tiles[0], 0, 0, p.rows, p.cols);
+	if (rndu(2)) {
+		xpv_reset(&w, chip);
+		xpv_config(&w, chip, &cfg);
+		fill(x, layers[0].n_in, xmax, 0);
+		xpv_run(&w, chip, x, 1);
+	}
+	free(x);
+	return done(&w, chip, dir, name);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: xpnn-genvec [--quiet] OUTDIR\n"
+		"usage: xpnn-genvec [--quiet] [--random SEED[,SEED…]] OUTDIR\n"
 		"Write the golden vector files (docs/formats.md) of numerics spec version %d into\n"
 		"OUTDIR (created if missing). The output is fully deterministic.\n"
+		"  --random S    instead, write random_S.xpv for each seed S: a random small board,\n"
+		"                network and operation script (for differential tests, not golden)\n"
 		"  -q, --quiet   print nothing on success\n"
 		"  -h, --help    this help\n", XP_NUMERICS_VERSION);
 }
@@ -402,12 +515,16 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+					      { "random", required_argument, NULL, 'r' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	int c, rc = 0;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	const char *random = NULL;
+	while ((c = getopt_long(argc, argv, "qr:h", opts, NULL)) != -1) {
 		if (c == 'q')
 			quiet = 1;
+		else if (c == 'r')
+			random = optarg;
 		else if (c == 'h') {
 			usage(stdout);
 			return 0;
@@ -424,6 +541,23 @@ int main(int argc, char **argv)
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "xpnn-genvec: cannot create %s: %s\n", dir, strerror(errno));
 		return 1;
+	}
+	if (random) {
+		for (const char *s = random; *s;) {
+			char *end;
+			errno = 0;
+			const unsigned long long seed = strtoull(s, &end, 10);
+			if (end == s || errno || (*end && *end != ',')) {
+				fprintf(stderr, "xpnn-genvec: --random %s: expected decimal seeds separated by commas\n", random);
+				return 2;
+			}
+			if (gen_random(dir, seed)) {
+				fprintf(stderr, "xpnn-genvec: seed %llu: no legal random board found\n", seed);
+				return 1;
+			}
+			s = *end ? end + 1 : end;
+		}
+		return 0;
 	}
 		rc |= gen_tile_corners(dir);
 	rc |= gen_widths(dir);
