@@ -175,7 +175,7 @@ mutants: $(MUTANTS:%=$(BUILD)/mut%/xpnn-replay) $(MUTANTS:%=$(BUILD)/mut%/xpnn-g
 	  rm -rf $(BUILD)/mut$$m/random && $(BUILD)/mut$$m/xpnn-genvec --quiet --random $(MUTANT_SEEDS) $(BUILD)/mut$$m/random || exit 1; \
 	  if $(PYTHON) tests/indep/xpnn_numerics.py $(BUILD)/mut$$m/random/*.xpv > $(BUILD)/mut$$m/indep.log 2>&1; then \
 	    echo "mutant $$m PASSED the differential test: it does not bite"; exit 1; fi; \
-	  echo "mutant $$m differential: $$(tail -1 $(BUILD)/mut$$m/indep.log)"; \
+	  echo "mutant $$m differential: Python disagrees on $$(sed -n 's/^indep: [0-9]* passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/mut$$m/indep.log) of 8 random scripts"; \
 	done
 
 vectors: $(BUILD)/xpnn-genvec
