@@ -170,10 +170,11 @@ static inline int32_t relu_requant(int32_t s, int32_t amul, int32_t half, unsign
 }
 
 /* Vectors i0 … i1-1 of a batch; chip is only read. */
-static void run_range(const xp_chip *chip, const xp_kernels *k, const uint8_t *x, uint32_t i0,
-		      uint32_t i1, int16_t *out, int16_t *layer_s)
+static void run_range(const xp_chip *chip, const uint8_t *x, uint32_t i0, uint32_t i1,
+		      int16_t *out, int16_t *layer_s)
 {
 	const xp_params *p = &chip->p;
+	const xp_kernels *k = chip->k;
 	const size_t tstride = (size_t)chip->rpairs * chip->cpad * 2;
 	uint8_t in[XP_MAX_WIDTH + 2 * XP_MAX_ROWS];
 	int32_t s[XP_MAX_WIDTH], acc[XP_MAX_COLS];
@@ -235,7 +236,7 @@ typedef struct run_job {
 
 static void run_job_do(const run_job *j)
 {
-	run_range(j->chip, j->chip->k, j->x, j->i0, j->i1, j->out, j->layer_s);
+	run_range(j->chip, j->x, j->i0, j->i1, j->out, j->layer_s);
 }
 
 /*
