@@ -25,8 +25,8 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 XCFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(CFLAGS) $(WARN) -Icmodel -pthread
 LDLIBS := -pthread
 
-CMODEL_SRC := cmodel/xp_chip.c cmodel/xp_run.c
-CMODEL_HDR := cmodel/xp_cmodel.h cmodel/xp_cmodel_impl.h
+CMODEL_SRC := cmodel/xp_chip.c cmodel/xp_run.c cmodel/xp_frame.c cmodel/xp_board.c
+CMODEL_HDR := cmodel/xp_cmodel.h cmodel/xp_cmodel_impl.h cmodel/xp_board.h
 KERNELS := generic
 K_FLAGS_generic :=
 ifeq ($(ARCH),x86_64)
@@ -80,6 +80,32 @@ $(1)/xp_kernel_%.o: cmodel/xp_kernel.c $(CMODEL_HDR)
 endef
 $(eval $(call cmodel_lib,$(BUILD)))
 $(foreach m,$(MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m),-DXP_MUTANT=$(m))))
+
+# ---- libxpnn (host/) and the xpnn CLI ----
+HOST_CFLAGS = $(XCFLAGS) -D_DEFAULT_SOURCE -Ihost
+LIBXPNN_SRC := $(filter-out host/xpnn_cli.c,$(wildcard host/*.c))
+LIBXPNN_HDR := host/xpnn.h $(CMODEL_HDR)
+HOST_LDLIBS := -ljansson -lz $(LDLIBS)
+
+$(BUILD)/host/%.o: host/%.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+$(BUILD)/libxpnn.a: $(patsubst host/%.c,$(BUILD)/host/%.o,$(LIBXPNN_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/xpnn: $(BUILD)/host/xpnn_cli.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/xpnn-conform: $(BUILD)/t_conform.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/t_conform.o: tests/conform.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/xpnn-protodoc: $(BUILD)/t_protodoc.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/t_protodoc.o: tests/protodoc.c $(LIBXPNN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 
 # ---- tools and tests ----
 TEST_CFLAGS = $(XCFLAGS) -Itests
