@@ -26,7 +26,7 @@ XCFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(CFLAGS) $(WARN) -Icmodel 
 LDLIBS := -pthread
 
 CMODEL_SRC := cmodel/xp_chip.c cmodel/xp_run.c cmodel/xp_frame.c cmodel/xp_board.c
-CMODEL_HDR := cmodel/xp_cmodel.h cmodel/xp_cmodel_impl.h cmodel/xp_board.h
+CMODEL_HDR := cmodel/xp_cmodel.h cmodel/xp_cmodel_impl.h cmodel/xp_board.h cmodel/xp_crc_tables.h
 KERNELS := generic
 K_FLAGS_generic :=
 ifeq ($(ARCH),x86_64)
@@ -101,6 +101,16 @@ $(BUILD)/t_conform.o: tests/conform.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 
+$(BUILD)/test_link: $(BUILD)/t_test_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(HOST_LDLIBS)
+$(BUILD)/t_test_link.o: tests/test_link.c tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/bench-link: $(BUILD)/t_bench_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/t_bench_link.o: tests/bench_link.c tests/benchutil.h tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/xpnn-protodoc: $(BUILD)/t_protodoc.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
 $(BUILD)/t_protodoc.o: tests/protodoc.c $(LIBXPNN_HDR)
@@ -111,7 +121,7 @@ $(BUILD)/t_protodoc.o: tests/protodoc.c $(LIBXPNN_HDR)
 TEST_CFLAGS = $(XCFLAGS) -Itests
 XPV_OBJ := $(BUILD)/t_xpv.o
 
-$(BUILD)/t_%.o: tests/%.c tests/xpv.h tests/testrng.h $(CMODEL_HDR)
+$(BUILD)/t_%.o: tests/%.c tests/xpv.h tests/testrng.h tests/benchutil.h $(CMODEL_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 

@@ -69,9 +69,49 @@ static uint32_t crc32c_table(uint32_t c, const uint8_t *p, size_t n)
 }
 
 #if XP_CRC_X86
+#include "xp_crc_tables.h"
+
+/* The register after `shift` zero bytes, from the tables of scripts/gen_crc_tables.py. */
+static uint32_t crc_shift(const uint32_t t[4][256], uint32_t c)
+{
+	return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^ t[3][c >> 24];
+}
+
+/* Three streams over consecutive blocks of len bytes, joined by shifting: the crc32
+ * instruction has a latency of 3 cycles and a throughput of 1, so one stream runs at a third
+ * of the speed. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_3way(uint32_t c, const uint8_t **pp,
+								size_t *np, size_t len,
+								const uint32_t t[4][256])
+{
+	const uint8_t *p = *pp;
+	size_t n = *np;
+	while (n >= 3 * len) {
+		uint64_t c0 = c, c1 = 0, c2 = 0;
+		for (size_t i = 0; i < len; i += 8) {
+			uint64_t v0, v1, v2;
+			memcpy(&v0, p + i, 8);
+			memcpy(&v1, p + len + i, 8);
+			memcpy(&v2, p + 2 * len + i, 8);
+			c0 = _mm_crc32_u64(c0, v0);
+			c1 = _mm_crc32_u64(c1, v1);
+			c2 = _mm_crc32_u64(c2, v2);
+		}
+		c = crc_shift(t, (uint32_t)c0) ^ (uint32_t)c1;
+		c = crc_shift(t, c) ^ (uint32_t)c2;
+		p += 3 * len;
+		n -= 3 * len;
+	}
+	*pp = p;
+	*np = n;
+	return c;
+}
+
 __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *p,
 							      size_t n)
 {
+	c = crc32c_3way(c, &p, &n, XP_CRC_LONG, xp_crc_long);
+	c = crc32c_3way(c, &p, &n, XP_CRC_SHORT, xp_crc_short);
 	uint64_t c64 = c;
 	while (n >= 8) {
 		uint64_t v;

@@ -1,0 +1,495 @@
+/*
+ * test_link.c — framing primitives (CRC-32C, COBS/7E), the C board engine and libxpnn's link
+ * layer: retries through a transport that loses, damages and delays bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testrng.h"
+#include "xpnn.h"
+
+static uint64_t seed0 = 1;
+
+/* Bit-serial CRC-32C straight from the definition (protocol §2.2). */
+static uint32_t crc_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xFFFFFFFFu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+	}
+	return ~c;
+}
+
+static void test_crc_kat(void **state)
+{
+	(void)state;
+	uint8_t z[32], f[32], inc[32], dec[32];
+	memset(z, 0, 32);
+	memset(f, 0xFF, 32);
+	for (int i = 0; i < 32; i++) {
+		inc[i] = (uint8_t)i;
+		dec[i] = (uint8_t)(31 - i);
+	}
+	/* check value (protocol §2.2) and the iSCSI test vectors of RFC 3720 B.4 */
+	assert_int_equal(xp_crc32c(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(xp_crc32c(0, "", 0), 0);
+	assert_int_equal(xp_crc32c(0, z, 32), 0x8A9136AAu);
+	assert_int_equal(xp_crc32c(0, f, 32), 0x62A8AB43u);
+	assert_int_equal(xp_crc32c(0, inc, 32), 0x46DD794Eu);
+	assert_int_equal(xp_crc32c(0, dec, 32), 0x113FDB5Cu);
+	/* the optimised paths against the definition, any length and alignment, and chaining */
+	rs = seed0;
+	static uint8_t buf[70000];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rnd64();
+	/* lengths around the 3 x 256 and 3 x 8192 blocks of the interleaved path, and long ones */
+	for (int t = 0; t < 300; t++) {
+		const size_t off = rndu(16);
+		const size_t n = t < 100 ? rndu(4000) : t < 200 ? 24576 - 20 + rndu(40) : rndu(69000);
+		const size_t cut = n ? rndu((uint32_t)n) : 0;
+		const uint32_t want = crc_bitwise(buf + off, n);
+		assert_int_equal(xp_crc32c(0, buf + off, n), want);
+		assert_int_equal(xp_crc32c(xp_crc32c(0, buf + off, cut), buf + off + cut, n - cut), want);
+	}
+}
+
+static size_t enc(const uint8_t *body, size_t n, uint8_t *out)
+{
+	xp_cobs_enc e;
+	xp_cobs_enc_init(&e, out);
+	xp_cobs_enc_feed(&e, body, n);
+	return xp_cobs_enc_finish(&e, out);
+}
+
+static void test_cobs_kat(void **state)
+{
+	(void)state;
+	uint8_t out[600], body[300];
+	/* empty body -> COBS(00) = 01 -> 7F; a lone 7E -> 01 01 -> 7F 7F */
+	assert_int_equal(enc(body, 0, out), 1);
+	assert_int_equal(out[0], 0x7F);
+	body[0] = 0x7E;
+	assert_int_equal(enc(body, 1, out), 2);
+	assert_int_equal(out[0], 0x7F);
+	assert_int_equal(out[1], 0x7F);
+	/* 11 7E 22 -> code 2, 11, code 2, 22 */
+	const uint8_t b3[] = { 0x11, 0x7E, 0x22 }, w3[] = { 0x7C, 0x11, 0x7C, 0x22 };
+	assert_int_equal(enc(b3, 3, out), 4);
+	assert_memory_equal(out, w3, 4);
+	/* 254 bytes without 7E: FF (81 on the wire), the bytes, then the empty final piece 7F */
+	memset(body, 0x11, 254);
+	assert_int_equal(enc(body, 254, out), 256);
+	assert_int_equal(out[0], 0x81);
+	assert_int_equal(out[255], 0x7F);
+	/* 255 bytes: 81, 254 bytes, then code 2 (7C) and the last byte */
+	memset(body, 0x11, 255);
+	assert_int_equal(enc(body, 255, out), 257);
+	assert_int_equal(out[255], 0x7C);
+	assert_int_equal(out[256], 0x11);
+}
+
+/* Random bodies (7E rare, frequent or absent), encoded in random pieces, decoded byte by
+ * byte and in random chunks. */
+static void test_cobs_roundtrip(void **state)
+{
+	(void)state;
+	rs = seed0 + 11;
+	static uint8_t body[3000], wire[3100], dec[3100];
+	for (int t = 0; t < 2000; t++) {
+		const size_t n = rndu(t < 1000 ? 600 : 3000);
+		const uint32_t dens = rndu(4);
+		for (size_t i = 0; i < n; i++)
+			body[i] = dens == 0 ? (uint8_t)(1 + rndu(0x7D)) :
+				  rndu(dens == 1 ? 300 : 3) == 0 ? 0x7E : (uint8_t)rnd64();
+		xp_cobs_enc e;
+		xp_cobs_enc_init(&e, wire + 1);
+		for (size_t i = 0; i < n;) {
+			const size_t k = 1 + rndu(700);
+			const size_t m = k < n - i ? k : n - i;
+			xp_cobs_enc_feed(&e, body + i, m);
+			i += m;
+		}
+		const size_t w = xp_cobs_enc_finish(&e, wire + 1);
+		assert_true(w <= XP_COBS_MAX(n));
+		assert_null(memchr(wire + 1, 0x7E, w));
+		assert_int_equal(w, enc(body, n, dec)); /* pieces do not change the encoding */
+		assert_memory_equal(wire + 1, dec, w);
+		wire[0] = wire[w + 1] = 0x7E;
+		xp_cobs_dec d;
+		xp_cobs_dec_init(&d, dec, sizeof(dec));
+		int done = 0, inc = 0, frames = 0;
+		for (size_t i = 0; i < w + 2;) {
+			const size_t k = t % 2 ? 1 : 1 + rndu(500);
+			const size_t m = k < w + 2 - i ? k : w + 2 - i;
+			size_t used = 0;
+			while (used < m) {
+				used += xp_cobs_dec_feed(&d, wire + i + used, m - used, &done, &inc);
+				if (done) {
+					frames++;
+					assert_false(inc);
+					assert_int_equal(d.len, n);
+					assert_memory_equal(dec, body, n);
+					xp_cobs_dec_next(&d);
+				}
+			}
+			i += m;
+		}
+		assert_int_equal(frames, 1);
+	}
+}
+
+/* Empty frames are ignored, a cut block is reported, an overlong frame keeps counting. */
+static void test_cobs_malformed(void **state)
+{
+	(void)state;
+	uint8_t buf[8];
+	xp_cobs_dec d;
+	int done = 0, inc = 0;
+	const uint8_t empties[] = { 0x7E, 0x7E, 0x7E };
+	xp_cobs_dec_init(&d, buf, sizeof(buf));
+	assert_int_equal(xp_cobs_dec_feed(&d, empties, 3, &done, &inc), 3);
+	assert_false(done);
+	const uint8_t cut[] = { 0x79, 0x01, 0x02, 0x7E }; /* k = 7, 2 of 6 bytes */
+	assert_int_equal(xp_cobs_dec_feed(&d, cut, 4, &done, &inc), 4);
+	assert_true(done);
+	assert_true(inc);
+	assert_int_equal(d.len, 2);
+	xp_cobs_dec_next(&d);
+	uint8_t lng[40];
+	memset(lng, 0x33, sizeof(lng));
+	lng[0] = 0x7E ^ 30; /* a block of 29 bytes into an 8-byte buffer */
+	lng[30] = 0x7E;
+	assert_int_equal(xp_cobs_dec_feed(&d, lng, 31, &done, &inc), 31);
+	assert_true(done);
+	assert_false(inc);
+	assert_int_equal(d.len, 29);
+	assert_memory_equal(buf, lng + 1, 8);
+}
+
+/* ---- a transport that loses, damages and pollutes bytes, around the model ---- */
+
+typedef struct faulty {
+	xpnn_transport inner;
+	int drop_req, drop_rsp, corrupt_req, garbage_rsp, dup_rsp;
+} faulty;
+
+static int f_write(xpnn_transport *t, const uint8_t *buf, size_t n, int to, char *err, size_t el)
+{
+	faulty *f = t->ctx;
+	if (f->drop_req > 0) {
+		f->drop_req--;
+		return XPNN_OK; /* lost on the line */
+	}
+	if (f->corrupt_req > 0 && n > 4) {
+		uint8_t *c = malloc(n);
+		assert_non_null(c);
+		memcpy(c, buf, n);
+		size_t i = 1 + rndu((uint32_t)n - 2);
+		c[i] ^= (uint8_t)(1u << rndu(8));
+		if (c[i] == 0x7E)
+			c[i] ^= 0x81; /* keep the frame in one piece: still a bad CRC */
+		f->corrupt_req--;
+		int rc = f->inner.ops->write(&f->inner, c, n, to, err, el);
+		free(c);
+		return rc;
+	}
+	return f->inner.ops->write(&f->inner, buf, n, to, err, el);
+}
+
+static long f_read(xpnn_transport *t, uint8_t *buf, size_t cap, int to, char *err, size_t el)
+{
+	faulty *f = t->ctx;
+	if (f->garbage_rsp > 0 && cap > 64) {
+		f->garbage_rsp--;
+		for (int i = 0; i < 40; i++)
+			buf[i] = (uint8_t)rnd64();
+		buf[10] = 0x7E;
+		return 40;
+	}
+	long n = f->inner.ops->read(&f->inner, buf, cap, to, err, el);
+	if (n > 0 && f->drop_rsp > 0) {
+		f->drop_rsp--;
+		return 0;
+	}
+	if (n > 0 && f->dup_rsp > 0 && (size_t)n * 2 <= cap) {
+		f->dup_rsp--;
+		memcpy(buf + n, buf, (size_t)n); /* a stale copy follows */
+		n *= 2;
+	}
+	return n;
+}
+
+static void f_close(xpnn_transport *t)
+{
+	faulty *f = t->ctx;
+	xpnn_port_close(&f->inner);
+}
+
+static const xpnn_transport_ops faulty_ops = { "faulty", "faulty", NULL, f_write, f_read, f_close };
+
+static xpnn_board *open_faulty(faulty *f, const char *port, int retries)
+{
+	char err[XPNN_ERRMSG];
+	xpnn_transport t = { &faulty_ops, f, 0 };
+	xpnn_opts o;
+	xpnn_board *b;
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(xpnn_port_open(&f->inner, port, err, sizeof(err)), XPNN_OK);
+	xpnn_opts_default(&o);
+	o.timeout_ms = 50;
+	o.retries = retries;
+	if (xpnn_open_transport(&b, &t, &o, err, sizeof(err)) != XPNN_OK)
+		fail_msg("%s", err);
+	return b;
+}
+
+static const uint8_t codes4[8] = { 15, 0, 3, 7, 0, 15, 9, 9 };
+
+/* A lost reply: the host retries with the same seq, the board answers from memory, the cells
+ * are programmed once. */
+static void test_link_lost_reply(void **state)
+{
+	(void)state;
+	faulty f;
+	xpnn_board *b = open_faulty(&f, "model:boot=5", 3);
+	uint32_t changed;
+	xpnn_status st;
+	f.drop_rsp = 2;
+	assert_int_equal(xpnn_write_cells(b, 0, 0, 0, 2, 2, codes4, &changed), XPNN_OK);
+	assert_int_equal(xpnn_status_get(b, &st), XPNN_OK);
+	assert_int_equal(st.pulses, 8);
+	assert_int_equal(st.tile_pulses[0], 8);
+	assert_int_equal(st.duplicates, 2);
+	assert_int_equal(xpnn_link_stats(b).retries, 2);
+	xpnn_close(b);
+}
+
+/* A damaged request: the board says ERR_CRC, the host retransmits at once. A lost request:
+ * the host retries after the deadline. */
+static void test_link_damaged_and_lost_request(void **state)
+{
+	(void)state;
+	faulty f;
+	xpnn_board *b = open_faulty(&f, "model:boot=5", 3);
+	xpnn_status st;
+	f.corrupt_req = 2;
+	assert_int_equal(xpnn_set_seed(b, 99), XPNN_OK);
+	f.drop_req = 1;
+	assert_int_equal(xpnn_status_get(b, &st), XPNN_OK);
+	assert_int_equal(st.nseed, 99);
+	assert_true(st.nacks[XP_RSP_CRC] + st.nacks[XP_RSP_FRAME] >= 1);
+	assert_int_equal(st.duplicates, 0);
+	const xpnn_linkstats ls = xpnn_link_stats(b);
+	assert_int_equal(ls.retries, 3);
+	assert_int_equal(ls.timeouts, 1);
+	xpnn_close(b);
+}
+
+/* Garbage and stale copies among the replies are skipped. */
+static void test_link_garbage_and_stale(void **state)
+{
+	(void)state;
+	faulty f;
+	xpnn_board *b = open_faulty(&f, "model:boot=5", 3);
+	xpnn_status st;
+	f.garbage_rsp = 1;
+	f.dup_rsp = 1;
+	assert_int_equal(xpnn_set_seed(b, 7), XPNN_OK);
+	assert_int_equal(xpnn_status_get(b, &st), XPNN_OK); /* the stale SET_SEED copy comes first */
+	assert_int_equal(st.nseed, 7);
+	assert_true(xpnn_link_stats(b).stale_frames >= 1);
+	assert_true(xpnn_link_stats(b).bad_frames >= 1);
+	xpnn_close(b);
+}
+
+/* After the last retry: a clear error naming the command, and the tries. */
+static void test_link_gives_up(void **state)
+{
+	(void)state;
+	faulty f;
+	xpnn_board *b = open_faulty(&f, "model:boot=5", 2);
+	f.drop_req = 3;
+	assert_int_equal(xpnn_set_seed(b, 1), XPNN_ETIMEOUT);
+	assert_non_null(strstr(xpnn_errmsg(b), "SET_SEED"));
+	assert_non_null(strstr(xpnn_errmsg(b), "3 tries"));
+	assert_int_equal(xpnn_link_stats(b).tries, 1 + 3);
+	xpnn_close(b);
+}
+
+/* ---- the engine through the link ---- */
+
+static xpnn_board *open_port(const char *port)
+{
+	char err[XPNN_ERRMSG];
+	xpnn_board *b;
+	if (xpnn_open(&b, port, NULL, err, sizeof(err)) != XPNN_OK)
+		fail_msg("%s", err);
+	return b;
+}
+
+/* RUN through the protocol equals xp_chip_run on a chip with the same parameters, writes and
+ * seed; and a board with small frames (split writes and runs) gives the same bits. */
+static void test_engine_equals_cmodel(void **state)
+{
+	(void)state;
+	xpnn_board *big = open_port("model:seed=9,threads=2");
+	xpnn_board *small = open_port("model:seed=9,max_request=1000,max_reply=400,max_batch=3");
+	xp_params p;
+	xp_chip *chip;
+	char msg[XP_ERRMSG];
+	xp_netcfg cfg;
+	xp_layer L[2];
+	uint16_t tl[8];
+	rs = seed0 + 3;
+	xp_params_default(&p);
+	p.dseed = 9;
+	assert_int_equal(xp_chip_create(&chip, &p, msg, sizeof(msg)), XP_OK);
+	xp_netcfg_reference(&cfg, L, tl);
+	L[0].amul = 3;
+	L[0].ash = 4;
+	static uint8_t codes[128 * 64 * 2], g1[128 * 64 * 2], g2[128 * 64 * 2];
+	xp_adc adc[64];
+	for (unsigned c = 0; c < 64; c++)
+		adc[c] = (xp_adc){ (uint8_t)(1 + rndu(4)), (uint8_t)(8 + rndu(3)), (int16_t)(rndu(9) - 4) };
+	assert_int_equal(xpnn_set_seed(big, 77), XPNN_OK);
+	assert_int_equal(xpnn_set_seed(small, 77), XPNN_OK);
+	xp_chip_set_seed(chip, 77);
+	for (unsigned t = 0; t < 8; t++) {
+		for (size_t i = 0; i < sizeof(codes); i++)
+			codes[i] = (uint8_t)rndu(16);
+		uint32_t c1, c2, c3;
+		assert_int_equal(xpnn_write_cells(big, t, 0, 0, 128, 64, codes, &c1), XPNN_OK);
+		assert_int_equal(xpnn_write_cells(small, t, 0, 0, 128, 64, codes, &c2), XPNN_OK);
+		assert_int_equal(xp_chip_write(chip, t, 0, 0, 128, 64, codes, &c3, msg, sizeof(msg)), XP_OK);
+		assert_int_equal(c1, c3);
+		assert_int_equal(c2, c3);
+		assert_int_equal(xpnn_read_cells(big, t, 0, 0, 128, 64, g1), XPNN_OK);
+		assert_int_equal(xpnn_read_cells(small, t, 0, 0, 128, 64, g2), XPNN_OK);
+		assert_memory_equal(g1, g2, sizeof(g1));
+		assert_int_equal(xpnn_set_adc(big, t, 0, 64, adc), XPNN_OK);
+		assert_int_equal(xpnn_set_adc(small, t, 0, 64, adc), XPNN_OK);
+		assert_int_equal(xp_chip_set_adc(chip, t, 0, 64, adc, msg, sizeof(msg)), XP_OK);
+	}
+	xpnn_shape sh;
+	assert_int_equal(xpnn_configure(big, &cfg, &sh), XPNN_OK);
+	assert_int_equal(sh.n_in, 784);
+	assert_int_equal(sh.n_out, 10);
+	assert_int_equal(sh.n_all, 74);
+	assert_int_equal(xpnn_configure(small, &cfg, NULL), XPNN_OK);
+	assert_int_equal(xp_chip_configure(chip, &cfg, msg, sizeof(msg)), XP_OK);
+	enum { B = 100 };
+	static uint8_t x[B * 784];
+	static int16_t o1[B * 74], o2[B * 74], o3[B * 74], s3[B * 74];
+	for (size_t i = 0; i < sizeof(x); i++)
+		x[i] = rndu(2) ? 0 : (uint8_t)rnd64();
+	uint64_t n0 = 99;
+	assert_int_equal(xpnn_run(big, x, B, 0, o1, &n0), XPNN_OK);
+	assert_int_equal(n0, 0);
+	assert_int_equal(xpnn_run(small, x, B, 0, o2, NULL), XPNN_OK);
+	assert_int_equal(xp_chip_run(chip, x, B, o3, s3, 1, msg, sizeof(msg)), XP_OK);
+	assert_memory_equal(o1, o3, sizeof(int16_t) * B * 10);
+	assert_memory_equal(o2, o3, sizeof(int16_t) * B * 10);
+	assert_int_equal(xpnn_run(big, x, B, XP_RUN_ALL_LAYERS, o1, &n0), XPNN_OK);
+	assert_int_equal(n0, B);
+	assert_int_equal(xpnn_run(small, x, B, XP_RUN_ALL_LAYERS, o2, NULL), XPNN_OK);
+	assert_int_equal(xp_chip_run(chip, x, B, o3, s3, 1, msg, sizeof(msg)), XP_OK);
+	assert_memory_equal(o1, s3, sizeof(int16_t) * B * 74);
+	assert_memory_equal(o2, s3, sizeof(int16_t) * B * 74);
+	xp_chip_destroy(chip);
+	xpnn_close(big);
+	xpnn_close(small);
+}
+
+/* Refused commands change nothing and the message names the field. */
+static void test_engine_refusals(void **state)
+{
+	(void)state;
+	xpnn_board *b = open_port("model:seed=2");
+	uint8_t codes[8], before[8], after[8];
+	xpnn_status s1, s2;
+	memcpy(codes, codes4, 8);
+	assert_int_equal(xpnn_write_cells(b, 3, 5, 6, 2, 2, codes, NULL), XPNN_OK);
+	assert_int_equal(xpnn_read_cells(b, 3, 5, 6, 2, 2, before), XPNN_OK);
+	assert_int_equal(xpnn_status_get(b, &s1), XPNN_OK);
+	codes[7] = 16; /* the last code is out of range: nothing may be programmed */
+	memset(codes, 0, 7);
+	assert_int_equal(xpnn_write_cells(b, 3, 5, 6, 2, 2, codes, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(b), "ERR_RANGE: code of cell (tile 3, row 6, col 7) k- = 16: legal range 0 … 15"));
+	assert_int_equal(xpnn_last_nack(b)->status, XP_RSP_RANGE);
+	assert_int_equal(xpnn_read_cells(b, 3, 5, 6, 2, 2, after), XPNN_OK);
+	assert_memory_equal(before, after, 8);
+	assert_int_equal(xpnn_status_get(b, &s2), XPNN_OK);
+	assert_int_equal(s1.pulses, s2.pulses);
+	assert_int_equal(s2.nacks[XP_RSP_RANGE], 1);
+	/* RUN before CONFIGURE; a configuration with a tile twice */
+	uint8_t x[784] = { 0 };
+	int16_t out[10];
+	assert_int_equal(xpnn_run(b, x, 1, 0, out, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(b), "no network"));
+	xp_netcfg cfg;
+	xp_layer L[2];
+	uint16_t tl[8];
+	xp_netcfg_reference(&cfg, L, tl);
+	tl[7] = 3;
+	assert_int_equal(xpnn_configure(b, &cfg, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(b), "ERR_CONFLICT: layer 1 tiles[0] = 3: tile already used by layer 0 tiles[3]"));
+	tl[7] = 8;
+	assert_int_equal(xpnn_configure(b, &cfg, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(b), "ERR_RANGE: layer 1 tiles[0] = 8: legal range 0 … 7"));
+	assert_int_equal(xpnn_status_get(b, &s2), XPNN_OK);
+	assert_int_equal(s2.nlayers, 0);
+	xpnn_close(b);
+}
+
+static void test_ports(void **state)
+{
+	(void)state;
+	xpnn_transport t;
+	char err[XPNN_ERRMSG];
+	assert_int_equal(xpnn_port_open(&t, "serial:/dev/x", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "model"));
+	assert_non_null(strstr(err, "tcp://"));
+	assert_int_equal(xpnn_port_open(&t, "ftdi://0403:6010/2", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "not built yet"));
+	assert_int_equal(xpnn_port_open(&t, "tty:/dev/ttyUSB1@3000000", err, sizeof(err)), XPNN_EPORT);
+	assert_int_equal(xpnn_port_open(&t, "model:seed=abc", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "seed = 'abc'"));
+	assert_int_equal(xpnn_port_open(&t, "model:tiles=300", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "legal range 1 … 256"));
+	assert_int_equal(xpnn_port_open(&t, "model:colour=red", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "unknown option 'colour'"));
+	assert_int_equal(xpnn_port_open(&t, "model:max_reply=100,tiles=200", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "max_reply = 100"));
+	assert_int_equal(xpnn_port_open(&t, "model:ideal,seed=0x10,boot=7", err, sizeof(err)), XPNN_OK);
+	xpnn_port_close(&t);
+}
+
+int main(void)
+{
+	const char *e = getenv("XP_SEED");
+	if (e)
+		seed0 = strtoull(e, NULL, 0);
+	fprintf(stderr, "test_link: XP_SEED=%llu\n", (unsigned long long)seed0);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc_kat),
+		cmocka_unit_test(test_cobs_kat),
+		cmocka_unit_test(test_cobs_roundtrip),
+		cmocka_unit_test(test_cobs_malformed),
+		cmocka_unit_test(test_link_lost_reply),
+		cmocka_unit_test(test_link_damaged_and_lost_request),
+		cmocka_unit_test(test_link_garbage_and_stale),
+		cmocka_unit_test(test_link_gives_up),
+		cmocka_unit_test(test_engine_equals_cmodel),
+		cmocka_unit_test(test_engine_refusals),
+		cmocka_unit_test(test_ports),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
