@@ -42,9 +42,11 @@ MUTANTS := 1 2 3 4 5 6
 VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
 CMOCKA_TESTS := test_numerics test_cmodel test_vectors
 TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
-TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel
+TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
+  $(BUILD)/xpnn-protodoc
+HOST_TESTS := test_link
 
-all: $(BUILD)/libxpcmodel.a $(TOOLS) $(TEST_BINS)
+all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
 
 help:
 	@echo "make            build the C model, tools and tests into $(BUILD)/"
@@ -152,14 +154,15 @@ $(BUILD)/t_bench_cmodel.o: | $(BUILD)/.deps.stamp
 # every mutant of the model fails the replay; the -Werror build and cppcheck; a benchmark
 # smoke run (no timing is asserted).
 TEST_STEPS = \
-  $(foreach t,$(CMOCKA_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
+  $(foreach t,$(CMOCKA_TESTS) $(HOST_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
+  "protodoc=$(BUILD)/xpnn-protodoc --check docs/protocol.md" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
   "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
   "differential=$(MAKE) --no-print-directory DEPS=0 differential" \
   "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
   "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
   "sanitizers=$(MAKE) --no-print-directory DEPS=0 sanitize" \
-  "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS)"
+  "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS) && $(BUILD)/bench-link --quick --threads $(THREADS)"
 
 test: $(BUILD)/.deps.stamp all
 	@bash scripts/run-tests.sh $(TEST_STEPS)
@@ -222,26 +225,28 @@ lint: $(BUILD)/.deps.stamp
 	@echo "== -Werror build"
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/lint CFLAGS="$(CFLAGS) -Werror" DEPS=0 \
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \
-	  $(CMOCKA_TESTS:%=$(BUILD)/lint/%) $(MUTANTS:%=$(BUILD)/lint/mut%/libxpcmodel.a)
+	  $(CMOCKA_TESTS:%=$(BUILD)/lint/%) $(HOST_TESTS:%=$(BUILD)/lint/%) $(MUTANTS:%=$(BUILD)/lint/mut%/libxpcmodel.a) \
+	  $(BUILD)/lint/libxpnn.a
 	@echo "== cppcheck"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --std=c11 --inline-suppr -Icmodel -Itests -DXP_KSUFFIX=generic \
-	  --suppress=missingIncludeSystem cmodel tests
+	  --std=c11 --inline-suppr -Icmodel -Ihost -Itests -DXP_KSUFFIX=generic \
+	  --suppress=missingIncludeSystem cmodel host tests
 
 # ---- sanitizers: the unit tests and the replay under AddressSanitizer + UndefinedBehavior-
 # Sanitizer; the multi-threaded runs under ThreadSanitizer ----
 SAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" DEPS=0 \
-	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay
-	@for t in $(CMOCKA_TESTS); do XP_SEED=$(SEED) $(BUILD)/asan/$$t || exit 1; done
+	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(HOST_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay
+	@for t in $(CMOCKA_TESTS) $(HOST_TESTS); do XP_SEED=$(SEED) $(BUILD)/asan/$$t || exit 1; done
 	@$(BUILD)/asan/xpnn-replay --quiet $(VECTORS)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS="-g -fsanitize=thread" DEPS=0 $(BUILD)/tsan/test_cmodel
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 
 # ---- bench ----
-bench: $(BUILD)/bench-cmodel
+bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link
 	$(BUILD)/bench-cmodel --threads $(THREADS)
+	$(BUILD)/bench-link --threads $(THREADS)
 
 # Instructions per inference, counted by callgrind inside xp_chip_run: repeatable on a noisy
 # machine. valgrind has no AVX-512, so this counts the kernel it leaves the CPU (avx2 here).

@@ -285,7 +285,9 @@ static void cmd_reset(xp_board *b, uint32_t len)
 	}
 	xp_chip_reset(b->chip);
 	memset(b->pulses, 0, sizeof(uint32_t) * b->cfg.params.tiles);
+#if XP_MUTANT != 8
 	b->boot_id = b->boot_id * BOOT_LCG_A + BOOT_LCG_C;
+#endif
 	rsp_empty(b, XP_RSP_OK);
 }
 
@@ -407,7 +409,7 @@ static void cmd_set_adc(xp_board *b, const uint8_t *pl, uint32_t len)
 	RANGE(0, t, 0, g->tiles - 1);                                                           \
 	RANGE(2, r0, 0, g->rows - 1);                                                           \
 	RANGE(4, c0, 0, g->cols - 1);                                                           \
-	RANGE(6, nr, 1, g->rows - r0);                                                          \
+	RANGE(6, nr, 1, g->rows - r0 + (XP_MUTANT == 9));                                       \
 	RANGE(8, nc, 1, g->cols - c0)
 
 static void cmd_write_cells(xp_board *b, const uint8_t *pl, uint32_t len)
@@ -544,7 +546,11 @@ static void on_frame(xp_board *b, int incomplete)
 		return;
 	}
 	b->frames_ok++;
+#if XP_MUTANT == 7
+	if (b->have_last && b->seq == b->last_seq) {
+#else
 	if (b->have_last && b->seq == b->last_seq && got == b->last_crc) {
+#endif
 		b->duplicates++;
 		tx_append(b, b->last, b->last_len);
 		return;

@@ -31,6 +31,10 @@ enum { XP_HEALTHY = 0, XP_STUCK0 = 1, XP_STUCKMAX = 2 };
  *   4  programming: variation applied with floor instead of rnd
  *   5  READ counter: bits 39..32 of the inference index dropped
  *   6  bias row driven at XMAX - 1 instead of XMAX
+ * Mutants of the board engine (docs/protocol.md): the conformance suite must fail on them.
+ *   7  duplicate detection compares seq only, not the request's CRC
+ *   8  RESET keeps the boot id
+ *   9  ERR_RANGE of a rectangle's nr reports hi = R - r0 + 1
  */
 #ifndef XP_MUTANT
 #define XP_MUTANT 0

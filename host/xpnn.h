@@ -16,6 +16,7 @@
 #ifndef XPNN_H
 #define XPNN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,7 +51,8 @@ typedef struct xpnn_transport_ops {
 	const char *scheme; /* "model", "tcp", "ftdi", "tty" */
 	const char *usage;  /* e.g. "model[:seed=N,threads=N,…]" */
 	/* Open from the port string after "scheme:" (after "tcp://" for tcp); set t->ctx and
-	 * t->byte_ns. Returns XPNN_OK or XPNN_EPORT with err filled. */
+	 * t->byte_ns (xpnn_port_open has set t->ops). Returns XPNN_OK or XPNN_EPORT with err
+	 * filled. timeout_ms < 0 in write/read means no deadline. */
 	int (*open)(xpnn_transport *t, const char *spec, char *err, size_t errlen);
 	/* Write all n bytes within timeout_ms. XPNN_OK, XPNN_ETIMEOUT or XPNN_EIO. */
 	int (*write)(xpnn_transport *t, const uint8_t *buf, size_t n, int timeout_ms, char *err,
@@ -218,7 +220,9 @@ typedef struct xpnn_serve_opts {
 	const char *port_file; /* if set, the bound port is written there (atomically) once listening */
 	void (*log)(void *ctx, const char *line); /* "listening on …", connects, disconnects */
 	void *log_ctx;
-	volatile int *stop; /* set non-zero (e.g. from a signal handler) to return */
+	/* set non-zero to return: from a signal handler, or from another thread with
+	 * __atomic_store_n(stop, 1, __ATOMIC_RELAXED) */
+	volatile sig_atomic_t *stop;
 } xpnn_serve_opts;
 
 /* Serve clients one at a time until *stop or (once) the first client leaves. */

@@ -258,7 +258,7 @@ static const uint8_t codes4[8] = { 15, 0, 3, 7, 0, 15, 9, 9 };
 static void test_link_lost_reply(void **state)
 {
 	(void)state;
-	faulty f;
+	faulty f = { 0 };
 	xpnn_board *b = open_faulty(&f, "model:boot=5", 3);
 	uint32_t changed;
 	xpnn_status st;
@@ -277,7 +277,7 @@ static void test_link_lost_reply(void **state)
 static void test_link_damaged_and_lost_request(void **state)
 {
 	(void)state;
-	faulty f;
+	faulty f = { 0 };
 	xpnn_board *b = open_faulty(&f, "model:boot=5", 3);
 	xpnn_status st;
 	f.corrupt_req = 2;
@@ -297,7 +297,7 @@ static void test_link_damaged_and_lost_request(void **state)
 static void test_link_garbage_and_stale(void **state)
 {
 	(void)state;
-	faulty f;
+	faulty f = { 0 };
 	xpnn_board *b = open_faulty(&f, "model:boot=5", 3);
 	xpnn_status st;
 	f.garbage_rsp = 1;
@@ -314,7 +314,7 @@ static void test_link_garbage_and_stale(void **state)
 static void test_link_gives_up(void **state)
 {
 	(void)state;
-	faulty f;
+	faulty f = { 0 };
 	xpnn_board *b = open_faulty(&f, "model:boot=5", 2);
 	f.drop_req = 3;
 	assert_int_equal(xpnn_set_seed(b, 1), XPNN_ETIMEOUT);
@@ -449,6 +449,173 @@ static void test_engine_refusals(void **state)
 	xpnn_close(b);
 }
 
+/* ---- the engine under random byte streams: every valid request gets exactly one reply with
+ * a good CRC, a repeated frame gets the same bytes, garbage never crashes it (run under ASan
+ * and UBSan by make sanitize) ---- */
+
+static size_t drain(xp_board *b, uint8_t *buf, size_t cap, uint8_t bodies[][64], size_t *lens,
+		    int maxf, int *nf)
+{
+	const size_t n = xp_board_tx(b, buf, cap);
+	xp_cobs_dec d;
+	uint8_t tmp[1 << 17];
+	xp_cobs_dec_init(&d, tmp, sizeof(tmp));
+	*nf = 0;
+	for (size_t i = 0; i < n;) {
+		int done = 0, inc = 0;
+		i += xp_cobs_dec_feed(&d, buf + i, n - i, &done, &inc);
+		if (!done)
+			break;
+		assert_false(inc);
+		assert_true(d.len >= 11);
+		assert_int_equal(xp_crc32c(0, tmp, d.len - 4),
+				 tmp[d.len - 4] | tmp[d.len - 3] << 8 | tmp[d.len - 2] << 16 |
+					 (uint32_t)tmp[d.len - 1] << 24);
+		if (*nf < maxf) {
+			memcpy(bodies[*nf], tmp, d.len < 64 ? d.len : 64);
+			lens[*nf] = d.len;
+		}
+		(*nf)++;
+		xp_cobs_dec_next(&d);
+	}
+	return n;
+}
+
+/* A well-formed payload for cmd on the fuzz board (4 tiles of 32 x 16), else n unchanged;
+ * now and then one byte is damaged afterwards. */
+static size_t plausible(uint8_t cmd, uint8_t *pl, size_t n, unsigned *n_in)
+{
+	const unsigned t = rndu(4), r0 = rndu(32), c0 = rndu(16);
+	const unsigned nr = 1 + rndu(32 - r0 < 4 ? 32 - r0 : 4), nc = 1 + rndu(16 - c0);
+	switch (cmd) {
+	case XP_CMD_INFO:
+	case XP_CMD_STATUS:
+	case XP_CMD_RESET:
+		n = 0;
+		break;
+	case XP_CMD_SET_SEED:
+		n = 8;
+		break;
+	case XP_CMD_CONFIGURE: {
+		const unsigned ni = 1 + rndu(40), bias = rndu(2);
+		const unsigned nt = (ni + bias + 31) / 32;
+		const uint8_t net[] = { 1, (uint8_t)rndu(2), (uint8_t)bias, 1, 0, (uint8_t)ni, 0,
+					(uint8_t)(1 + rndu(16)), 0, (uint8_t)nt, 0, 0, 0, 1, 0 };
+		n = 11 + 2 * (size_t)nt;
+		memcpy(pl, net, n);
+		*n_in = ni;
+		break;
+	}
+	case XP_CMD_SET_ADC:
+		pl[0] = (uint8_t)t, pl[1] = 0, pl[2] = (uint8_t)c0, pl[3] = 0, pl[4] = (uint8_t)nc, pl[5] = 0;
+		for (unsigned i = 0; i < nc; i++) {
+			pl[6 + 4 * i] = (uint8_t)rnd64();
+			pl[7 + 4 * i] = (uint8_t)rndu(32);
+			pl[8 + 4 * i] = (uint8_t)rnd64();
+			pl[9 + 4 * i] = (uint8_t)(rndu(2) ? 0 : 0xFF);
+		}
+		n = 6 + 4 * (size_t)nc;
+		break;
+	case XP_CMD_WRITE_CELLS:
+	case XP_CMD_READ_CELLS: {
+		const uint8_t h[] = { (uint8_t)t, 0, (uint8_t)r0, 0, (uint8_t)c0, 0, (uint8_t)nr, 0, (uint8_t)nc, 0 };
+		memcpy(pl, h, 10);
+		n = 10;
+		if (cmd == XP_CMD_WRITE_CELLS) {
+			for (unsigned i = 0; i < 2 * nr * nc; i++)
+				pl[10 + i] = (uint8_t)rndu(16);
+			n += 2 * (size_t)nr * nc;
+		}
+		break;
+	}
+	case XP_CMD_RUN: {
+		const unsigned batch = 1 + rndu(3);
+		pl[0] = (uint8_t)batch, pl[1] = 0, pl[2] = (uint8_t)rndu(2);
+		for (unsigned i = 0; i < batch * *n_in; i++)
+			pl[3 + i] = (uint8_t)rnd64();
+		n = 3 + (size_t)batch * *n_in;
+		break;
+	}
+	default:
+		break;
+	}
+	if (n > 0 && rndu(8) == 0)
+		pl[rndu((uint32_t)n)] ^= (uint8_t)(1u << rndu(8));
+	return n;
+}
+
+static void test_engine_fuzz(void **state)
+{
+	(void)state;
+	xp_board_config c;
+	xp_board *b;
+	char msg[XP_ERRMSG];
+	static uint8_t pl[4096], wire[8192], out[1 << 18], prev[1 << 18];
+	uint8_t bodies[4][64];
+	size_t lens[4], prev_n = 0;
+	int nf;
+	xp_board_config_default(&c);
+	c.params.tiles = 4;
+	c.params.rows = 32;
+	c.params.cols = 16;
+	c.max_request = 2048;
+	c.max_reply = 2048;
+	c.max_batch = 8;
+	assert_int_equal(xp_board_create(&b, &c, msg, sizeof(msg)), XP_OK);
+	rs = seed0 + 21;
+	uint8_t seq = 0;
+	unsigned n_in = 1;
+	unsigned seen[XP_RSP_MAX + 2] = { 0 }, kinds = 0;
+	for (int it = 0; it < 6000; it++) {
+		const unsigned kind = rndu(10);
+		if (kind == 0) { /* garbage */
+			const size_t n = 1 + rndu(300);
+			for (size_t i = 0; i < n; i++)
+				wire[i] = (uint8_t)rnd64();
+			xp_board_rx(b, wire, n);
+			xp_board_rx(b, (const uint8_t *)"\x7e", 1); /* ends a partial frame */
+			drain(b, out, sizeof(out), bodies, lens, 4, &nf);
+			continue;
+		}
+		/* a request: a mostly plausible payload for a random command */
+		const uint8_t cmd = rndu(12) == 0 ? (uint8_t)rnd64() : (uint8_t)(1 + rndu(9));
+		size_t n = rndu(4) == 0 ? rndu(2100) : rndu(40);
+		for (size_t i = 0; i < n; i++)
+			pl[i] = (uint8_t)(rndu(3) ? rndu(20) : rnd64());
+		if (rndu(2))
+			n = plausible(cmd, pl, n, &n_in);
+		const size_t w = xpnn_encode_request(cmd, seq, pl, n, wire);
+		if (kind == 1) { /* truncated, then the next request arrives */
+			xp_board_rx(b, wire, rndu((uint32_t)w));
+			xp_board_rx(b, (const uint8_t *)"\x7e", 1);
+			drain(b, out, sizeof(out), bodies, lens, 4, &nf);
+			assert_true(nf <= 1); /* the cut frame gets ERR_FRAME or ERR_CRC, or nothing if empty */
+			continue;
+		}
+		xp_board_rx(b, wire, w);
+		const size_t got = drain(b, out, sizeof(out), bodies, lens, 4, &nf);
+		assert_int_equal(nf, 1);
+		assert_int_equal(bodies[0][1], seq);
+		assert_int_equal(bodies[0][0], cmd | 0x80);
+		seen[bodies[0][2] <= XP_RSP_MAX ? bodies[0][2] : XP_RSP_MAX + 1]++;
+		if (kind == 2) { /* the same frame again: a duplicate, answered byte for byte */
+			memcpy(prev, out, got);
+			prev_n = got;
+			xp_board_rx(b, wire, w);
+			assert_int_equal(xp_board_tx(b, out, sizeof(out)), prev_n);
+			assert_memory_equal(out, prev, prev_n);
+		}
+		seq++;
+	}
+	/* the stream reached OK replies and most error kinds, not just one refusal */
+	for (int k = 0; k <= XP_RSP_MAX; k++)
+		kinds += seen[k] > 0;
+	assert_true(seen[XP_RSP_OK] > 100);
+	assert_true(kinds >= 6);
+	assert_int_equal(seen[XP_RSP_MAX + 1], 0);
+	xp_board_destroy(b);
+}
+
 static void test_ports(void **state)
 {
 	(void)state;
@@ -489,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_link_gives_up),
 		cmocka_unit_test(test_engine_equals_cmodel),
 		cmocka_unit_test(test_engine_refusals),
+		cmocka_unit_test(test_engine_fuzz),
 		cmocka_unit_test(test_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
