@@ -43,7 +43,7 @@ VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
 CMOCKA_TESTS := test_numerics test_cmodel test_vectors
 TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
 TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
-  $(BUILD)/xpnn-protodoc
+  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn
 HOST_TESTS := test_link
 
 all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
@@ -92,6 +92,11 @@ HOST_LDLIBS := -ljansson -lz $(LDLIBS)
 $(BUILD)/host/%.o: host/%.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
+# INFO's build_hash: the commit the model board was built from (0 outside a git checkout).
+GIT_HASH := $(shell git rev-parse --short=8 HEAD 2>/dev/null | grep -E '^[0-9a-f]{8}$$' || echo 00000000)
+$(shell mkdir -p $(BUILD) && (echo $(GIT_HASH) | cmp -s - $(BUILD)/.buildhash || echo $(GIT_HASH) > $(BUILD)/.buildhash))
+$(BUILD)/host/tr_model.o: $(BUILD)/.buildhash
+$(BUILD)/host/tr_model.o: HOST_CFLAGS += -DXPNN_BUILD_HASH=0x$(GIT_HASH)u
 $(BUILD)/libxpnn.a: $(patsubst host/%.c,$(BUILD)/host/%.o,$(LIBXPNN_SRC))
 	@rm -f $@
 	ar rcs $@ $^
@@ -156,6 +161,7 @@ $(BUILD)/t_bench_cmodel.o: | $(BUILD)/.deps.stamp
 TEST_STEPS = \
   $(foreach t,$(CMOCKA_TESTS) $(HOST_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
   "protodoc=$(BUILD)/xpnn-protodoc --check docs/protocol.md" \
+  "cli=bash tests/test_cli.sh $(BUILD)" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
   "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
   "differential=$(MAKE) --no-print-directory DEPS=0 differential" \

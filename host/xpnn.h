@@ -75,7 +75,7 @@ extern const xpnn_transport_ops xpnn_transport_model;
 extern const xpnn_transport_ops xpnn_transport_tcp;
 
 /* Open a transport from a port string:
- *   model[:key=value,…]            the C board engine in this process (keys: xpnn --help-port)
+ *   model[:key=value,…]            the C board engine in this process (keys: xpnn help port)
  *   tcp://HOST:PORT                a board served on TCP (xpnn serve, xpnn-vboard)
  *   ftdi://[VID:PID][:SERIAL]/IFACE, tty:/dev/ttyUSBn[@BAUD]   not built yet: a clear error
  * Unknown schemes get an error naming the supported ones. */
@@ -201,7 +201,9 @@ int xpnn_read_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, unsi
  * CONFIGURE or, if there was none, from STATUS. */
 int xpnn_run(xpnn_board *b, const uint8_t *x, uint32_t batch, unsigned flags, int16_t *out,
 	     uint64_t *n0);
-/* The network shape the handle knows (from CONFIGURE or STATUS); queries STATUS if needed. */
+/* The network shape the handle knows (from CONFIGURE or STATUS); queries STATUS if needed.
+ * A board without a network gives XPNN_ENACK with xpnn_last_nack()->status = XP_RSP_STATE,
+ * as RUN itself would (the host learns it from STATUS without sending the RUN). */
 int xpnn_shape_get(xpnn_board *b, xpnn_shape *shape);
 
 /* ---- serving a board engine on TCP (xpnn serve; sim/ serves the RTL the same way) ---- */
