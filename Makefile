@@ -11,7 +11,8 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: differential all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo
+PHONY_EXTRA := proto-mutants
+.PHONY: $(PHONY_EXTRA) differential all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
 $(error DEPS=$(DEPS): must be 0 or 1)
@@ -38,12 +39,13 @@ endif
 
 # Mutants: the same model with one spec rule altered (see cmodel/xp_cmodel_impl.h).
 MUTANTS := 1 2 3 4 5 6
+PROTO_MUTANTS := 7 8 9# the board engine's (make proto-mutants)
 
 VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
 CMOCKA_TESTS := test_numerics test_cmodel test_vectors
 TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
 TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
-  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn
+  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform
 HOST_TESTS := test_link
 
 all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
@@ -81,7 +83,7 @@ $(1)/xp_kernel_%.o: cmodel/xp_kernel.c $(CMODEL_HDR)
 	$(CC) $(XCFLAGS) -O3 $(2) -DXP_KSUFFIX=$$* $$(K_FLAGS_$$*) -c $$< -o $$@
 endef
 $(eval $(call cmodel_lib,$(BUILD)))
-$(foreach m,$(MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m),-DXP_MUTANT=$(m))))
+$(foreach m,$(MUTANTS) $(PROTO_MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m),-DXP_MUTANT=$(m))))
 
 # ---- libxpnn (host/) and the xpnn CLI ----
 HOST_CFLAGS = $(XCFLAGS) -D_DEFAULT_SOURCE -Ihost
@@ -162,6 +164,8 @@ TEST_STEPS = \
   $(foreach t,$(CMOCKA_TESTS) $(HOST_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
   "protodoc=$(BUILD)/xpnn-protodoc --check docs/protocol.md" \
   "cli=bash tests/test_cli.sh $(BUILD)" \
+  "conform=bash tests/run_conform.sh $(BUILD) $(SEED)" \
+  "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
   "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
   "differential=$(MAKE) --no-print-directory DEPS=0 differential" \
@@ -223,6 +227,18 @@ mutants: $(MUTANTS:%=$(BUILD)/mut%/xpnn-replay) $(MUTANTS:%=$(BUILD)/mut%/xpnn-g
 	  echo "mutant $$m differential: Python disagrees on $$(sed -n 's/^indep: [0-9]* passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/mut$$m/indep.log) of 8 random scripts"; \
 	done
 
+# Each mutant of the board engine (cmodel/xp_cmodel_impl.h, 7 … 9) must fail the protocol
+# conformance suite: the suite bites.
+$(BUILD)/mut%/xpnn-conform: $(BUILD)/t_conform.o $(BUILD)/libxpnn.a $(BUILD)/mut%/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+proto-mutants: $(PROTO_MUTANTS:%=$(BUILD)/mut%/xpnn-conform)
+	@echo "== mutation check: each deliberately altered board engine must fail the conformance suite"
+	@for m in $(PROTO_MUTANTS); do \
+	  if $(BUILD)/mut$$m/xpnn-conform --port model > $(BUILD)/mut$$m/conform.log 2>&1; then \
+	    echo "board-engine mutant $$m PASSED the conformance suite: it does not bite"; exit 1; fi; \
+	  echo "board-engine mutant $$m caught: $$(grep -c '^FAIL' $(BUILD)/mut$$m/conform.log) checks fail, first: $$(grep -m1 '^FAIL' $(BUILD)/mut$$m/conform.log | cut -c1-150)"; \
+	done
+
 vectors: $(BUILD)/xpnn-genvec
 	$(BUILD)/xpnn-genvec tests/vectors
 
@@ -243,9 +259,15 @@ lint: $(BUILD)/.deps.stamp
 SAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" DEPS=0 \
-	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(HOST_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay
+	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(HOST_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay \
+	  $(BUILD)/asan/xpnn-conform $(BUILD)/asan/xpnn
 	@for t in $(CMOCKA_TESTS) $(HOST_TESTS); do XP_SEED=$(SEED) $(BUILD)/asan/$$t || exit 1; done
 	@$(BUILD)/asan/xpnn-replay --quiet $(VECTORS)
+	@bash tests/run_conform.sh $(BUILD)/asan $(SEED) > $(BUILD)/asan/conform.log 2>&1 || \
+	  { cat $(BUILD)/asan/conform.log; exit 1; }
+	@grep '^conform:' $(BUILD)/asan/conform.log
+	@bash tests/test_cli.sh $(BUILD)/asan > $(BUILD)/asan/cli.log 2>&1 || { cat $(BUILD)/asan/cli.log; exit 1; }
+	@tail -1 $(BUILD)/asan/cli.log
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS="-g -fsanitize=thread" DEPS=0 $(BUILD)/tsan/test_cmodel
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 

@@ -151,6 +151,7 @@ size_t xpnn_encode_request(uint8_t cmd, uint8_t seq, const void *payload, size_t
  * the deadline, or XPNN_EIO. Frames too long for the buffer or cut short are skipped. */
 static long next_frame(xpnn_board *b, int64_t deadline)
 {
+	int polled = 0; /* the transport is asked at least once, even past the deadline */
 	for (;;) {
 		if (b->in_pos < b->in_len) {
 			int done, incomplete = 0;
@@ -168,10 +169,12 @@ static long next_frame(xpnn_board *b, int64_t deadline)
 		}
 		b->in_pos = b->in_len = 0;
 		const int64_t left = deadline - now_ms();
-		if (left <= 0)
+		if (left <= 0 && polled)
 			return 0;
+		polled = 1;
 		char e[256] = "";
-		const long n = b->tr.ops->read(&b->tr, b->in, b->in_cap, (int)left, e, sizeof(e));
+		const long n = b->tr.ops->read(&b->tr, b->in, b->in_cap, left > 0 ? (int)left : 0, e,
+					       sizeof(e));
 		if (n < 0)
 			return fail(b, XPNN_EIO, "%s: %s", b->tr.ops->scheme, e);
 		if (n == 0)
@@ -389,14 +392,14 @@ int xpnn_transact(xpnn_board *b, uint8_t cmd, const xpnn_iov *iov, int niov,
 				continue;
 			}
 			note_boot(b, get32(r + 3));
+			if (r[0] != (cmd | XP_REPLY_BIT)) {
+				b->st.stale_frames++; /* another command's reply, or an echo of noise */
+				continue;
+			}
 			if (r[2] == XP_RSP_CRC || r[2] == XP_RSP_FRAME) {
 				snprintf(why, sizeof(why), "the board received it damaged: %s",
 					 xp_rsp_name(r[2]));
 				break; /* retransmit at once */
-			}
-			if (r[0] != (cmd | XP_REPLY_BIT)) {
-				b->st.stale_frames++;
-				continue;
 			}
 			const uint8_t *pl = r + XP_RSP_HDR;
 			const size_t len = (size_t)n - XP_RSP_HDR - XP_CRC_LEN;

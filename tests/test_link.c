@@ -289,7 +289,9 @@ static void test_link_damaged_and_lost_request(void **state)
 	assert_int_equal(st.duplicates, 0);
 	const xpnn_linkstats ls = xpnn_link_stats(b);
 	assert_int_equal(ls.retries, 3);
-	assert_int_equal(ls.timeouts, 1);
+	/* the lost request times out; a damaged one too if the damage hit its cmd or seq byte
+	 * (the board's ERR_CRC then does not name this request) */
+	assert_true(ls.timeouts >= 1 && ls.timeouts <= 3);
 	xpnn_close(b);
 }
 
@@ -307,6 +309,13 @@ static void test_link_garbage_and_stale(void **state)
 	assert_int_equal(st.nseed, 7);
 	assert_true(xpnn_link_stats(b).stale_frames >= 1);
 	assert_true(xpnn_link_stats(b).bad_frames >= 1);
+	/* runts on the line are answered with ERR_FRAME for cmd FF, seq 00: not this INFO's */
+	static const uint8_t runts[] = { 0x7E, 0x41, 0x7E, 0x42, 0x7E, 0x43, 0x7E, 0x44, 0x7E };
+	xpnn_info info;
+	xpnn_set_next_seq(b, 0);
+	assert_int_equal(xpnn_raw_write(b, runts, sizeof(runts)), XPNN_OK);
+	assert_int_equal(xpnn_info_get(b, &info), XPNN_OK);
+	assert_int_equal(xpnn_link_stats(b).retries, 0);
 	xpnn_close(b);
 }
 
