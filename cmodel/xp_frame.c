@@ -158,27 +158,31 @@ void xp_cobs_enc_init(xp_cobs_enc *e, uint8_t *out)
 
 void xp_cobs_enc_feed(xp_cobs_enc *e, const uint8_t *in, size_t n)
 {
+	/* One scan to the next 7E, then whole blocks by memcpy: 7E is rare in typical payloads,
+	 * so this is close to one copy. */
 	while (n > 0) {
-		size_t m = 254 - e->run;
-		if (m > n)
-			m = n;
-		const uint8_t *q = memchr(in, XP_DELIM, m);
-		const size_t k = q ? (size_t)(q - in) : m;
-		memcpy(e->out, in, k);
-		e->out += k;
-		e->run += (unsigned)k;
-		in += k;
-		n -= k;
+		const uint8_t *q = memchr(in, XP_DELIM, n);
+		size_t span = q ? (size_t)(q - in) : n;
+		n -= span;
+		while (span > 0) {
+			const size_t m = span < 254 - e->run ? span : 254 - e->run;
+			memcpy(e->out, in, m);
+			e->out += m;
+			e->run += (unsigned)m;
+			in += m;
+			span -= m;
+			if (e->run == 254) { /* a full run: code FF, no implied 7E */
+				*e->code = 0xFF ^ XP_DELIM;
+				e->code = e->out++;
+				e->run = 0;
+			}
+		}
 		if (q) { /* a 7E closes the run */
 			*e->code = (uint8_t)((e->run + 1) ^ XP_DELIM);
 			e->code = e->out++;
 			e->run = 0;
 			in++;
 			n--;
-		} else if (e->run == 254) { /* a full run: code FF, no implied 7E */
-			*e->code = 0xFF ^ XP_DELIM;
-			e->code = e->out++;
-			e->run = 0;
 		}
 	}
 }
@@ -216,10 +220,16 @@ static void dec_put(xp_cobs_dec *d, const uint8_t *p, size_t k)
 size_t xp_cobs_dec_feed(xp_cobs_dec *d, const uint8_t *in, size_t n, int *done, int *incomplete)
 {
 	static const uint8_t delim = XP_DELIM;
+	const uint8_t *stop = NULL; /* the next 7E at or after in + i, or in + n: found once */
 	size_t i = 0;
 	*done = 0;
 	while (i < n) {
-		if (in[i] == XP_DELIM) {
+		if (!stop || stop < in + i) {
+			stop = memchr(in + i, XP_DELIM, n - i);
+			if (!stop)
+				stop = in + n;
+		}
+		if (in + i == stop) {
 			i++;
 			if (!d->nonempty)
 				continue; /* empty frame: ignored */
@@ -236,10 +246,8 @@ size_t xp_cobs_dec_feed(xp_cobs_dec *d, const uint8_t *in, size_t n, int *done, 
 			d->zero_pending = k < 0xFF;
 			continue;
 		}
-		size_t m = d->blk < n - i ? d->blk : n - i;
-		const uint8_t *q = memchr(in + i, XP_DELIM, m);
-		if (q)
-			m = (size_t)(q - (in + i));
+		const size_t avail = (size_t)(stop - (in + i));
+		const size_t m = d->blk < avail ? d->blk : avail;
 		dec_put(d, in + i, m);
 		d->blk -= (unsigned)m;
 		i += m;

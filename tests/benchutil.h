@@ -60,9 +60,11 @@ static int load_images(const char *path, uint8_t *x, unsigned n)
 	uint8_t hdr[16];
 	if (!f)
 		return -1;
-	const int ok = gzread(f, hdr, 16) == 16 && hdr[2] == 0x08 && hdr[3] == 3 && hdr[11] >= n / 256 &&
-		       hdr[12] == 0 && hdr[13] == 0 && hdr[14] == 0 && hdr[15] == 28 &&
-		       gzread(f, x, n * 784) == (int)(n * 784);
+	int ok = gzread(f, hdr, 16) == 16 && hdr[0] == 0 && hdr[1] == 0 && hdr[2] == 0x08 && hdr[3] == 3;
+	const uint32_t count = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+	ok = ok && count >= n && hdr[8] == 0 && hdr[9] == 0 && hdr[10] == 0 && hdr[11] == 28 &&
+	     hdr[12] == 0 && hdr[13] == 0 && hdr[14] == 0 && hdr[15] == 28 &&
+	     gzread(f, x, n * 784) == (int)(n * 784);
 	gzclose(f);
 	if (!ok)
 		fprintf(stderr, "%s: not an IDX file of 28x28 images with %u images\n", path, n);
