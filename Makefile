@@ -11,7 +11,7 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-PHONY_EXTRA := proto-mutants
+PHONY_EXTRA := proto-mutants protodoc
 .PHONY: $(PHONY_EXTRA) differential all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
@@ -55,9 +55,11 @@ help:
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
 	@echo "make lint       -Werror build and cppcheck"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
-	@echo "make bench      C model benchmarks (THREADS=$(THREADS))"
+	@echo "make bench      C model and link benchmarks (THREADS=$(THREADS))"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
+	@echo "make protodoc   regenerate the byte-level examples in docs/protocol.md (only with a protocol change)"
+	@echo "build/xpnn      the CLI (xpnn --help); build/xpnn-conform --port PORT: protocol conformance"
 	@echo "make clean      remove $(BUILD)/"
 
 # ---- packages ----
@@ -242,13 +244,17 @@ proto-mutants: $(PROTO_MUTANTS:%=$(BUILD)/mut%/xpnn-conform)
 vectors: $(BUILD)/xpnn-genvec
 	$(BUILD)/xpnn-genvec tests/vectors
 
+protodoc: $(BUILD)/xpnn-protodoc
+	$(BUILD)/xpnn-protodoc --write docs/protocol.md
+
 # ---- lint ----
 lint: $(BUILD)/.deps.stamp
 	@echo "== -Werror build"
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/lint CFLAGS="$(CFLAGS) -Werror" DEPS=0 \
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \
 	  $(CMOCKA_TESTS:%=$(BUILD)/lint/%) $(HOST_TESTS:%=$(BUILD)/lint/%) $(MUTANTS:%=$(BUILD)/lint/mut%/libxpcmodel.a) \
-	  $(BUILD)/lint/libxpnn.a
+	  $(BUILD)/lint/libxpnn.a $(BUILD)/lint/xpnn $(BUILD)/lint/xpnn-conform $(BUILD)/lint/xpnn-protodoc \
+	  $(BUILD)/lint/bench-link
 	@echo "== cppcheck"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Icmodel -Ihost -Itests -DXP_KSUFFIX=generic \
