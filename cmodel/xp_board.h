@@ -73,7 +73,9 @@ const char *xp_rsp_name(unsigned status); /* "OK", "ERR_CRC", …; "?" */
 /* ---- framing primitives (protocol §2) ---- */
 
 /* CRC-32C of buf, continuing from crc (start with 0). xp_crc32c(0, "123456789", 9) ==
- * 0xE3069283. Uses the SSE4.2 / ARMv8 CRC instructions when the CPU has them. */
+ * 0xE3069283. On x86 it folds with carry-less multiplication (PCLMULQDQ; VPCLMULQDQ on
+ * AVX-512) and uses the SSE4.2 crc32 instruction for short buffers; ARMv8 CRC instructions;
+ * a table elsewhere. */
 uint32_t xp_crc32c(uint32_t crc, const void *buf, size_t n);
 
 /* Largest encoding of an n-byte body, without the two delimiters. */

@@ -7,7 +7,7 @@
 #include "xp_board.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <nmmintrin.h>
+#include <immintrin.h>
 #define XP_CRC_X86 1
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
 #include <arm_acle.h>
@@ -71,47 +71,10 @@ static uint32_t crc32c_table(uint32_t c, const uint8_t *p, size_t n)
 #if XP_CRC_X86
 #include "xp_crc_tables.h"
 
-/* The register after `shift` zero bytes, from the tables of scripts/gen_crc_tables.py. */
-static uint32_t crc_shift(const uint32_t t[4][256], uint32_t c)
+/* One stream of the crc32 instruction: short buffers and CPUs without PCLMULQDQ. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t c, const uint8_t *p,
+								 size_t n)
 {
-	return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^ t[3][c >> 24];
-}
-
-/* Three streams over consecutive blocks of len bytes, joined by shifting: the crc32
- * instruction has a latency of 3 cycles and a throughput of 1, so one stream runs at a third
- * of the speed. */
-__attribute__((target("sse4.2"))) static uint32_t crc32c_3way(uint32_t c, const uint8_t **pp,
-								size_t *np, size_t len,
-								const uint32_t t[4][256])
-{
-	const uint8_t *p = *pp;
-	size_t n = *np;
-	while (n >= 3 * len) {
-		uint64_t c0 = c, c1 = 0, c2 = 0;
-		for (size_t i = 0; i < len; i += 8) {
-			uint64_t v0, v1, v2;
-			memcpy(&v0, p + i, 8);
-			memcpy(&v1, p + len + i, 8);
-			memcpy(&v2, p + 2 * len + i, 8);
-			c0 = _mm_crc32_u64(c0, v0);
-			c1 = _mm_crc32_u64(c1, v1);
-			c2 = _mm_crc32_u64(c2, v2);
-		}
-		c = crc_shift(t, (uint32_t)c0) ^ (uint32_t)c1;
-		c = crc_shift(t, c) ^ (uint32_t)c2;
-		p += 3 * len;
-		n -= 3 * len;
-	}
-	*pp = p;
-	*np = n;
-	return c;
-}
-
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *p,
-							      size_t n)
-{
-	c = crc32c_3way(c, &p, &n, XP_CRC_LONG, xp_crc_long);
-	c = crc32c_3way(c, &p, &n, XP_CRC_SHORT, xp_crc_short);
 	uint64_t c64 = c;
 	while (n >= 8) {
 		uint64_t v;
@@ -125,6 +88,107 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const ui
 		c = _mm_crc32_u8(c, *p++);
 	return c;
 }
+
+/* ---- carry-less multiply folding (Gopal et al., Intel 2009), bit-reflected domain ----
+ * A 128-bit lane x of the message is moved forward by D bits and added to the data there:
+ * x.lo * k(D + 32) ^ x.hi * k(D - 32) has the same CRC as x followed by D / 8 zero bytes. Four
+ * 128-bit lanes (SSE) or four 512-bit registers of four lanes (AVX-512) run independently,
+ * then are folded together, reduced to 64 and 32 bits, and a Barrett step gives the register. */
+
+#define CLMUL_TARGET "sse4.2,pclmul"
+#define ZMM_TARGET "sse4.2,pclmul,avx512f,vpclmulqdq"
+
+__attribute__((target(CLMUL_TARGET))) static inline __m128i fold128(__m128i x, __m128i k,
+								    __m128i data)
+{
+	return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+					   _mm_clmulepi64_si128(x, k, 0x11)),
+			     data);
+}
+
+/* The register after a 128-bit state x and then n (< 16) bytes at p. */
+__attribute__((target(CLMUL_TARGET))) static uint32_t clmul_finish(__m128i x, const uint8_t *p,
+								    size_t n)
+{
+	const __m128i k128 = _mm_set_epi64x((long long)XP_CRC_K128_HIQ, (long long)XP_CRC_K128_LOQ);
+	const __m128i mask32 = _mm_set_epi32(0, 0, 0, -1);
+	const __m128i pmu = _mm_set_epi64x((long long)XP_CRC_MU, (long long)XP_CRC_POLY);
+	/* 128 -> 96 bits: the low qword moved forward by 64 bits */
+	x = _mm_xor_si128(_mm_clmulepi64_si128(x, k128, 0x10), _mm_srli_si128(x, 8));
+	/* 96 -> 64 bits */
+	__m128i t = _mm_clmulepi64_si128(_mm_and_si128(x, mask32),
+					 _mm_set_epi64x(0, (long long)XP_CRC_K64), 0x00);
+	x = _mm_xor_si128(_mm_srli_si128(x, 4), t);
+	/* Barrett reduction to the 32-bit register */
+	t = _mm_clmulepi64_si128(_mm_and_si128(x, mask32), pmu, 0x10);
+	t = _mm_clmulepi64_si128(_mm_and_si128(t, mask32), pmu, 0x00);
+	uint32_t c = (uint32_t)_mm_extract_epi32(_mm_xor_si128(x, t), 1);
+	while (n--)
+		c = _mm_crc32_u8(c, *p++);
+	return c;
+}
+
+/* Four SSE lanes; n >= 64. */
+__attribute__((target(CLMUL_TARGET))) static uint32_t crc32c_clmul(uint32_t c, const uint8_t *p,
+								    size_t n)
+{
+	const __m128i k512 = _mm_set_epi64x((long long)XP_CRC_K512_HIQ, (long long)XP_CRC_K512_LOQ);
+	const __m128i k128 = _mm_set_epi64x((long long)XP_CRC_K128_HIQ, (long long)XP_CRC_K128_LOQ);
+	__m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)c));
+	__m128i x1 = _mm_loadu_si128((const __m128i *)(p + 16));
+	__m128i x2 = _mm_loadu_si128((const __m128i *)(p + 32));
+	__m128i x3 = _mm_loadu_si128((const __m128i *)(p + 48));
+	for (p += 64, n -= 64; n >= 64; p += 64, n -= 64) {
+		x0 = fold128(x0, k512, _mm_loadu_si128((const __m128i *)p));
+		x1 = fold128(x1, k512, _mm_loadu_si128((const __m128i *)(p + 16)));
+		x2 = fold128(x2, k512, _mm_loadu_si128((const __m128i *)(p + 32)));
+		x3 = fold128(x3, k512, _mm_loadu_si128((const __m128i *)(p + 48)));
+	}
+	x0 = fold128(fold128(fold128(x0, k128, x1), k128, x2), k128, x3);
+	for (; n >= 16; p += 16, n -= 16)
+		x0 = fold128(x0, k128, _mm_loadu_si128((const __m128i *)p));
+	return clmul_finish(x0, p, n);
+}
+
+__attribute__((target(ZMM_TARGET))) static inline __m512i fold512(__m512i x, __m512i k,
+								   __m512i data)
+{
+	return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+					 _mm512_clmulepi64_epi128(x, k, 0x11), data, 0x96);
+}
+
+/* Four 512-bit registers over 256-byte strides; n >= 256. */
+__attribute__((target(ZMM_TARGET))) static uint32_t crc32c_vpclmul(uint32_t c, const uint8_t *p,
+								    size_t n)
+{
+	const __m512i k2048 = _mm512_broadcast_i32x4(
+		_mm_set_epi64x((long long)XP_CRC_K2048_HIQ, (long long)XP_CRC_K2048_LOQ));
+	const __m512i k512 = _mm512_broadcast_i32x4(
+		_mm_set_epi64x((long long)XP_CRC_K512_HIQ, (long long)XP_CRC_K512_LOQ));
+	__m512i z0 = _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_castsi128_si512(_mm_cvtsi32_si128((int)c)));
+	__m512i z1 = _mm512_loadu_si512(p + 64);
+	__m512i z2 = _mm512_loadu_si512(p + 128);
+	__m512i z3 = _mm512_loadu_si512(p + 192);
+	for (p += 256, n -= 256; n >= 256; p += 256, n -= 256) {
+		z0 = fold512(z0, k2048, _mm512_loadu_si512(p));
+		z1 = fold512(z1, k2048, _mm512_loadu_si512(p + 64));
+		z2 = fold512(z2, k2048, _mm512_loadu_si512(p + 128));
+		z3 = fold512(z3, k2048, _mm512_loadu_si512(p + 192));
+	}
+	z3 = fold512(fold512(fold512(z0, k512, z1), k512, z2), k512, z3);
+	/* the four lanes of z3 are consecutive 16-byte pieces: move each to the last */
+	const __m128i k384 = _mm_set_epi64x((long long)XP_CRC_K384_HIQ, (long long)XP_CRC_K384_LOQ);
+	const __m128i k256 = _mm_set_epi64x((long long)XP_CRC_K256_HIQ, (long long)XP_CRC_K256_LOQ);
+	const __m128i k128 = _mm_set_epi64x((long long)XP_CRC_K128_HIQ, (long long)XP_CRC_K128_LOQ);
+	__m128i x = _mm512_extracti32x4_epi32(z3, 3);
+	x = fold128(_mm512_extracti32x4_epi32(z3, 0), k384, x);
+	x = fold128(_mm512_extracti32x4_epi32(z3, 1), k256, x);
+	x = fold128(_mm512_extracti32x4_epi32(z3, 2), k128, x);
+	for (; n >= 16; p += 16, n -= 16)
+		x = fold128(x, k128, _mm_loadu_si128((const __m128i *)p));
+	return clmul_finish(x, p, n);
+}
+
 #endif
 
 uint32_t xp_crc32c(uint32_t crc, const void *buf, size_t n)
@@ -132,8 +196,12 @@ uint32_t xp_crc32c(uint32_t crc, const void *buf, size_t n)
 	const uint8_t *p = buf;
 	uint32_t c = ~crc;
 #if XP_CRC_X86
+	if (n >= 256 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq"))
+		return ~crc32c_vpclmul(c, p, n);
+	if (n >= 64 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.2"))
+		return ~crc32c_clmul(c, p, n);
 	if (__builtin_cpu_supports("sse4.2"))
-		return ~crc32c_hw(c, p, n);
+		return ~crc32c_sse42(c, p, n);
 #elif XP_CRC_ARM
 	while (n >= 8) {
 		uint64_t v;
