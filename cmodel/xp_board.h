@@ -77,6 +77,8 @@ const char *xp_rsp_name(unsigned status); /* "OK", "ERR_CRC", …; "?" */
  * AVX-512) and uses the SSE4.2 crc32 instruction for short buffers; ARMv8 CRC instructions;
  * a table elsewhere. */
 uint32_t xp_crc32c(uint32_t crc, const void *buf, size_t n);
+/* The same by table lookup only: what CPUs without CRC instructions run (exported for tests). */
+uint32_t xp_crc32c_sw(uint32_t crc, const void *buf, size_t n);
 
 /* Largest encoding of an n-byte body, without the two delimiters. */
 #define XP_COBS_MAX(n) ((n) + ((n) + 1) / 254 + 1)

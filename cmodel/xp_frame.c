@@ -68,6 +68,11 @@ static uint32_t crc32c_table(uint32_t c, const uint8_t *p, size_t n)
 	return c;
 }
 
+uint32_t xp_crc32c_sw(uint32_t crc, const void *buf, size_t n)
+{
+	return ~crc32c_table(~crc, buf, n);
+}
+
 #if XP_CRC_X86
 #include "xp_crc_tables.h"
 
