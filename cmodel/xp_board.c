@@ -73,26 +73,6 @@ xp_board_config xp_board_public_config(const xp_board *b)
 	return c;
 }
 
-/* ---- little-endian fields ---- */
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-static uint32_t get16(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8; }
-static uint32_t get32(const uint8_t *p) { return get16(p) | get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 /* ---- transmit queue ---- */
 
@@ -145,7 +125,7 @@ static uint8_t *rsp_begin(xp_board *b, unsigned status)
 	b->body[0] = b->cmd | XP_REPLY_BIT;
 	b->body[1] = b->seq;
 	b->body[2] = (uint8_t)status;
-	put32(b->body + 3, b->boot_id);
+	xp_put32(b->body + 3, b->boot_id);
 	return b->body + XP_RSP_HDR;
 }
 
@@ -154,7 +134,7 @@ static uint8_t *rsp_begin(xp_board *b, unsigned status)
 static void rsp_send(xp_board *b, size_t plen, int remember)
 {
 	const size_t blen = XP_RSP_HDR + plen;
-	put32(b->body + blen, xp_crc32c(0, b->body, blen));
+	xp_put32(b->body + blen, xp_crc32c(0, b->body, blen));
 	const size_t wmax = XP_COBS_MAX(blen + XP_CRC_LEN) + 2;
 	uint8_t *w = remember ? b->last : tx_reserve(b, wmax);
 	xp_cobs_enc e;
@@ -184,18 +164,18 @@ static void rsp_empty(xp_board *b, unsigned status)
 static void err_len(xp_board *b, uint32_t got, uint32_t want)
 {
 	uint8_t *p = rsp_begin(b, XP_RSP_LEN);
-	put32(p, got);
-	put32(p + 4, want);
+	xp_put32(p, got);
+	xp_put32(p + 4, want);
 	rsp_send(b, 8, 1);
 }
 
 static void err_range(xp_board *b, uint32_t off, int32_t v, int32_t lo, int32_t hi)
 {
 	uint8_t *p = rsp_begin(b, XP_RSP_RANGE);
-	put16(p, off);
-	put32(p + 2, (uint32_t)v);
-	put32(p + 6, (uint32_t)lo);
-	put32(p + 10, (uint32_t)hi);
+	xp_put16(p, off);
+	xp_put32(p + 2, (uint32_t)v);
+	xp_put32(p + 6, (uint32_t)lo);
+	xp_put32(p + 10, (uint32_t)hi);
 	rsp_send(b, 14, 1);
 }
 
@@ -229,25 +209,25 @@ static void cmd_info(xp_board *b, uint32_t len)
 	uint8_t *p = rsp_begin(b, XP_RSP_OK);
 	memset(p, 0, XP_INFO_LEN);
 	memcpy(p, "XPNN", 4);
-	put16(p + 4, XP_PROTOCOL_VERSION);
-	put16(p + 6, XP_NUMERICS_VERSION);
+	xp_put16(p + 4, XP_PROTOCOL_VERSION);
+	xp_put16(p + 6, XP_NUMERICS_VERSION);
 	p[8] = 1; /* impl: C board engine */
-	put16(p + 10, b->cfg.impl_version);
-	put32(p + 12, b->cfg.build_hash);
-	put32(p + 16, b->boot_id);
-	put16(p + 20, g->rows);
-	put16(p + 22, g->cols);
-	put16(p + 24, g->tiles);
+	xp_put16(p + 10, b->cfg.impl_version);
+	xp_put32(p + 12, b->cfg.build_hash);
+	xp_put32(p + 16, b->boot_id);
+	xp_put16(p + 20, g->rows);
+	xp_put16(p + 22, g->cols);
+	xp_put16(p + 24, g->tiles);
 	p[26] = g->dac_bits;
 	p[27] = g->code_bits;
 	p[28] = g->adc_bits;
 	p[29] = 8;  /* stored conductance bits */
 	p[30] = 16; /* partial sums and outputs */
 	p[31] = XP_MAX_LAYERS;
-	put16(p + 32, XP_MAX_WIDTH);
-	put16(p + 34, b->cfg.max_batch);
-	put32(p + 36, b->cfg.max_request);
-	put32(p + 40, b->cfg.max_reply);
+	xp_put16(p + 32, XP_MAX_WIDTH);
+	xp_put16(p + 34, b->cfg.max_batch);
+	xp_put32(p + 36, b->cfg.max_request);
+	xp_put32(p + 40, b->cfg.max_reply);
 	rsp_send(b, XP_INFO_LEN, 1);
 }
 
@@ -259,21 +239,21 @@ static void cmd_status(xp_board *b, uint32_t len)
 		return;
 	}
 	uint8_t *p = rsp_begin(b, XP_RSP_OK);
-	put32(p, b->frames_ok);
-	put32(p + 4, b->duplicates);
+	xp_put32(p, b->frames_ok);
+	xp_put32(p + 4, b->duplicates);
 	for (unsigned k = 1; k <= XP_RSP_MAX; k++)
-		put32(p + 8 + 4 * (k - 1), b->nacks[k]);
-	put64(p + 40, xp_chip_pulses(b->chip));
-	put64(p + 48, xp_chip_inferences(b->chip));
-	put64(p + 56, b->chip->nseed);
+		xp_put32(p + 8 + 4 * (k - 1), b->nacks[k]);
+	xp_put64(p + 40, xp_chip_pulses(b->chip));
+	xp_put64(p + 48, xp_chip_inferences(b->chip));
+	xp_put64(p + 56, b->chip->nseed);
 	p[64] = (uint8_t)xp_chip_nlayers(b->chip);
 	p[65] = 0;
-	put16(p + 66, xp_chip_n_in(b->chip));
-	put16(p + 68, xp_chip_n_out(b->chip));
-	put16(p + 70, xp_chip_n_all_out(b->chip));
-	put16(p + 72, T);
+	xp_put16(p + 66, xp_chip_n_in(b->chip));
+	xp_put16(p + 68, xp_chip_n_out(b->chip));
+	xp_put16(p + 70, xp_chip_n_all_out(b->chip));
+	xp_put16(p + 72, T);
 	for (unsigned t = 0; t < T; t++)
-		put32(p + 74 + 4 * t, b->pulses[t]);
+		xp_put32(p + 74 + 4 * t, b->pulses[t]);
 	rsp_send(b, XP_STATUS_LEN(T), 1);
 }
 
@@ -297,7 +277,7 @@ static void cmd_set_seed(xp_board *b, const uint8_t *pl, uint32_t len)
 		err_len(b, len, 8);
 		return;
 	}
-	xp_chip_set_seed(b->chip, get64(pl));
+	xp_chip_set_seed(b->chip, xp_get64(pl));
 	rsp_empty(b, XP_RSP_OK);
 }
 
@@ -328,32 +308,32 @@ static void cmd_configure(xp_board *b, const uint8_t *pl, uint32_t len)
 		RANGE(off + 3, pl[off + 3], 0, XP_ACT_SHIFT_MAX);
 		y->ash = pl[off + 3];
 		NEED(off + 6);
-		const uint32_t n_in = get16(pl + off + 4);
+		const uint32_t n_in = xp_get16(pl + off + 4);
 		if (l > 0)
 			RANGE(off + 4, n_in, layers[l - 1].n_out, layers[l - 1].n_out);
 		const uint32_t wmax = nrb_max * g->rows - y->bias;
 		RANGE(off + 4, n_in, 1, wmax < XP_MAX_WIDTH ? wmax : XP_MAX_WIDTH);
 		y->n_in = (uint16_t)n_in;
 		NEED(off + 8);
-		const uint32_t n_out = get16(pl + off + 6);
+		const uint32_t n_out = xp_get16(pl + off + 6);
 		RANGE(off + 6, n_out, 1, XP_MAX_WIDTH);
 		y->n_out = (uint16_t)n_out;
 		NEED(off + 10);
 		const uint32_t need = xp_layer_row_blocks(g, y) * xp_layer_col_blocks(g, y);
-		const uint32_t nt = get16(pl + off + 8);
+		const uint32_t nt = xp_get16(pl + off + 8);
 		RANGE(off + 8, nt, need, need);
 		y->ntiles = (uint16_t)nt;
 		y->tiles = &tiles[k];
 		off += 10;
 		for (uint32_t i = 0; i < nt; i++, off += 2) {
 			NEED(off + 2);
-			const uint32_t t = get16(pl + off);
+			const uint32_t t = xp_get16(pl + off);
 			RANGE(off, t, 0, g->tiles - 1);
 			if (used_at[t]) {
 				uint8_t *p = rsp_begin(b, XP_RSP_CONFLICT);
-				put16(p, off);
-				put32(p + 2, t);
-				put16(p + 6, used_at[t] - 1);
+				xp_put16(p, off);
+				xp_put32(p + 2, t);
+				xp_put16(p + 6, used_at[t] - 1);
 				rsp_send(b, 8, 1);
 				return;
 			}
@@ -372,9 +352,9 @@ static void cmd_configure(xp_board *b, const uint8_t *pl, uint32_t len)
 		return;
 	}
 	uint8_t *p = rsp_begin(b, XP_RSP_OK);
-	put16(p, layers[0].n_in);
-	put16(p + 2, layers[L - 1].n_out);
-	put16(p + 4, all);
+	xp_put16(p, layers[0].n_in);
+	xp_put16(p + 2, layers[L - 1].n_out);
+	xp_put16(p + 4, all);
 	rsp_send(b, 6, 1);
 }
 
@@ -383,7 +363,7 @@ static void cmd_set_adc(xp_board *b, const uint8_t *pl, uint32_t len)
 	const xp_params *g = &b->cfg.params;
 	xp_adc adc[XP_MAX_COLS];
 	NEED(6);
-	const uint32_t t = get16(pl), c0 = get16(pl + 2), nc = get16(pl + 4);
+	const uint32_t t = xp_get16(pl), c0 = xp_get16(pl + 2), nc = xp_get16(pl + 4);
 	RANGE(0, t, 0, g->tiles - 1);
 	RANGE(2, c0, 0, g->cols - 1);
 	RANGE(4, nc, 1, g->cols - c0);
@@ -393,7 +373,7 @@ static void cmd_set_adc(xp_board *b, const uint8_t *pl, uint32_t len)
 	}
 	for (uint32_t i = 0; i < nc; i++) {
 		const uint8_t *q = pl + 6 + 4 * i;
-		const int32_t o = (int16_t)get16(q + 2);
+		const int32_t o = (int16_t)xp_get16(q + 2);
 		RANGE(6 + 4 * i + 1, q[1], 0, XP_ADC_SHIFT_MAX);
 		RANGE(6 + 4 * i + 2, o, XP_ADC_OFF_MIN, XP_ADC_OFF_MAX);
 		adc[i] = (xp_adc){ q[0], q[1], (int16_t)o };
@@ -404,8 +384,8 @@ static void cmd_set_adc(xp_board *b, const uint8_t *pl, uint32_t len)
 
 /* tile, r0, c0, nr, nc of WRITE_CELLS and READ_CELLS. */
 #define RECT_CHECKS()                                                                           \
-	const uint32_t t = get16(pl), r0 = get16(pl + 2), c0 = get16(pl + 4);                   \
-	const uint32_t nr = get16(pl + 6), nc = get16(pl + 8);                                  \
+	const uint32_t t = xp_get16(pl), r0 = xp_get16(pl + 2), c0 = xp_get16(pl + 4);                   \
+	const uint32_t nr = xp_get16(pl + 6), nc = xp_get16(pl + 8);                                  \
 	RANGE(0, t, 0, g->tiles - 1);                                                           \
 	RANGE(2, r0, 0, g->rows - 1);                                                           \
 	RANGE(4, c0, 0, g->cols - 1);                                                           \
@@ -429,7 +409,7 @@ static void cmd_write_cells(xp_board *b, const uint8_t *pl, uint32_t len)
 	xp_chip_write(b->chip, t, r0, c0, nr, nc, pl + 10, &changed, NULL, 0);
 	b->pulses[t] += 2 * nr * nc;
 	uint8_t *p = rsp_begin(b, XP_RSP_OK);
-	put32(p, changed);
+	xp_put32(p, changed);
 	rsp_send(b, 4, 1);
 }
 
@@ -451,7 +431,7 @@ static void cmd_run(xp_board *b, const uint8_t *pl, uint32_t len)
 {
 	const uint32_t xmax = (1u << b->cfg.params.dac_bits) - 1;
 	NEED(XP_RUN_HDR);
-	const uint32_t batch = get16(pl), flags = pl[2];
+	const uint32_t batch = xp_get16(pl), flags = pl[2];
 	RANGE(2, flags, 0, XP_RUN_ALL_LAYERS);
 	const uint32_t n_in = xp_chip_n_in(b->chip);
 	if (n_in == 0) {
@@ -466,8 +446,8 @@ static void cmd_run(xp_board *b, const uint8_t *pl, uint32_t len)
 		bmax = (b->cfg.max_reply - XP_RUN_RSP_HDR) / (2 * K);
 	if (batch < 1 || batch > bmax) {
 		uint8_t *p = rsp_begin(b, XP_RSP_BATCH);
-		put32(p, batch);
-		put32(p + 4, bmax);
+		xp_put32(p, batch);
+		xp_put32(p + 4, bmax);
 		rsp_send(b, 8, 1);
 		return;
 	}
@@ -483,13 +463,13 @@ static void cmd_run(xp_board *b, const uint8_t *pl, uint32_t len)
 	const uint64_t n0 = xp_chip_inferences(b->chip);
 	xp_chip_run(b->chip, x, batch, b->out, flags ? b->outs : NULL, b->cfg.nthreads, NULL, 0);
 	uint8_t *p = rsp_begin(b, XP_RSP_OK);
-	put16(p, batch);
+	xp_put16(p, batch);
 	p[2] = (uint8_t)flags;
-	put64(p + 3, n0);
+	xp_put64(p + 3, n0);
 	const int16_t *v = flags ? b->outs : b->out;
 	uint8_t *q = p + XP_RUN_RSP_HDR;
 	for (uint32_t i = 0; i < batch * K; i++)
-		put16(q + 2 * i, (uint16_t)v[i]);
+		xp_put16(q + 2 * i, (uint16_t)v[i]);
 	rsp_send(b, XP_RUN_RSP_HDR + (size_t)2 * batch * K, 1);
 }
 
@@ -515,7 +495,7 @@ static void frame_error(xp_board *b, unsigned reason, uint32_t length)
 {
 	uint8_t *p = rsp_begin(b, XP_RSP_FRAME);
 	p[0] = (uint8_t)reason;
-	put32(p + 1, length);
+	xp_put32(p + 1, length);
 	rsp_send(b, 5, 0);
 }
 
@@ -536,12 +516,12 @@ static void on_frame(xp_board *b, int incomplete)
 		frame_error(b, XP_FRAME_SHORT, L);
 		return;
 	}
-	const uint32_t got = get32(b->rx + L - XP_CRC_LEN);
+	const uint32_t got = xp_get32(b->rx + L - XP_CRC_LEN);
 	const uint32_t want = xp_crc32c(0, b->rx, L - XP_CRC_LEN);
 	if (got != want) {
 		uint8_t *p = rsp_begin(b, XP_RSP_CRC);
-		put32(p, got);
-		put32(p + 4, want);
+		xp_put32(p, got);
+		xp_put32(p + 4, want);
 		rsp_send(b, 8, 0);
 		return;
 	}

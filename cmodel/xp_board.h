@@ -67,6 +67,29 @@ enum { XP_FRAME_COBS = 1, XP_FRAME_SHORT = 2, XP_FRAME_LONG = 3 };
 #define XP_RUN_RSP_HDR 11  /* reply: batch, flags, n0 */
 #define XP_RUN_ALL_LAYERS 0x01
 
+/* Little-endian fields (protocol §1). */
+static inline void xp_put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline void xp_put32(uint8_t *p, uint32_t v)
+{
+	xp_put16(p, v);
+	xp_put16(p + 2, v >> 16);
+}
+static inline void xp_put64(uint8_t *p, uint64_t v)
+{
+	xp_put32(p, (uint32_t)v);
+	xp_put32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t xp_get16(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8; }
+static inline uint32_t xp_get32(const uint8_t *p) { return xp_get16(p) | xp_get16(p + 2) << 16; }
+static inline uint64_t xp_get64(const uint8_t *p)
+{
+	return xp_get32(p) | (uint64_t)xp_get32(p + 4) << 32;
+}
+
 const char *xp_cmd_name(unsigned cmd);    /* "INFO", …; "?" for unknown codes */
 const char *xp_rsp_name(unsigned status); /* "OK", "ERR_CRC", …; "?" */
 

@@ -91,19 +91,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get16(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8; }
-static uint32_t get32(const uint8_t *p) { return get16(p) | get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -281,30 +268,30 @@ static int nack_error(xpnn_board *b, uint8_t cmd, uint8_t status, const uint8_t 
 	case XP_RSP_LEN:
 		if (len >= 8)
 			return fail(b, XPNN_ENACK, "%s refused by the board: %s: payload of %u bytes, the board expects %u",
-				    cn, sn, get32(p), get32(p + 4));
+				    cn, sn, xp_get32(p), xp_get32(p + 4));
 		break;
 	case XP_RSP_RANGE:
 		if (len >= 14) {
-			field_name(b, cmd, get16(p), f, sizeof(f));
+			field_name(b, cmd, xp_get16(p), f, sizeof(f));
 			return fail(b, XPNN_ENACK, "%s refused by the board: %s: %s = %d: legal range %d … %d",
-				    cn, sn, f, (int32_t)get32(p + 2), (int32_t)get32(p + 6),
-				    (int32_t)get32(p + 10));
+				    cn, sn, f, (int32_t)xp_get32(p + 2), (int32_t)xp_get32(p + 6),
+				    (int32_t)xp_get32(p + 10));
 		}
 		break;
 	case XP_RSP_BATCH:
 		if (len >= 8)
 			return fail(b, XPNN_ENACK, "%s refused by the board: %s: batch = %u: the board takes 1 … %u vectors per frame",
-				    cn, sn, get32(p), get32(p + 4));
+				    cn, sn, xp_get32(p), xp_get32(p + 4));
 		break;
 	case XP_RSP_STATE:
 		return fail(b, XPNN_ENACK, "%s refused by the board: %s: no network is configured (CONFIGURE first)",
 			    cn, sn);
 	case XP_RSP_CONFLICT:
 		if (len >= 8) {
-			field_name(b, cmd, get16(p), f, sizeof(f));
-			field_name(b, cmd, get16(p + 6), f2, sizeof(f2));
+			field_name(b, cmd, xp_get16(p), f, sizeof(f));
+			field_name(b, cmd, xp_get16(p + 6), f2, sizeof(f2));
 			return fail(b, XPNN_ENACK, "%s refused by the board: %s: %s = %d: tile already used by %s",
-				    cn, sn, f, (int32_t)get32(p + 2), f2);
+				    cn, sn, f, (int32_t)xp_get32(p + 2), f2);
 		}
 		break;
 	case XP_RSP_CMD:
@@ -383,7 +370,7 @@ int xpnn_transact(xpnn_board *b, uint8_t cmd, const xpnn_iov *iov, int niov,
 			}
 			const uint8_t *r = b->rsp;
 			if (n < XP_RSP_HDR + XP_CRC_LEN ||
-			    get32(r + n - XP_CRC_LEN) != xp_crc32c(0, r, (size_t)n - XP_CRC_LEN)) {
+			    xp_get32(r + n - XP_CRC_LEN) != xp_crc32c(0, r, (size_t)n - XP_CRC_LEN)) {
 				b->st.bad_frames++;
 				continue;
 			}
@@ -391,7 +378,7 @@ int xpnn_transact(xpnn_board *b, uint8_t cmd, const xpnn_iov *iov, int niov,
 				b->st.stale_frames++;
 				continue;
 			}
-			note_boot(b, get32(r + 3));
+			note_boot(b, xp_get32(r + 3));
 			if (r[0] != (cmd | XP_REPLY_BIT)) {
 				b->st.stale_frames++; /* another command's reply, or an echo of noise */
 				continue;
@@ -546,25 +533,25 @@ int xpnn_info_get(xpnn_board *b, xpnn_info *out)
 	if (n < XP_INFO_LEN || memcmp(p, "XPNN", 4) != 0)
 		return fail(b, XPNN_EPROTO, "INFO: not an xpnn board (reply of %zu bytes without the XPNN magic)", n);
 	xpnn_info i = {
-		.protocol_version = (uint16_t)get16(p + 4),
-		.numerics_version = (uint16_t)get16(p + 6),
+		.protocol_version = (uint16_t)xp_get16(p + 4),
+		.numerics_version = (uint16_t)xp_get16(p + 6),
 		.impl = p[8],
-		.impl_version = (uint16_t)get16(p + 10),
-		.build_hash = get32(p + 12),
-		.boot_id = get32(p + 16),
-		.rows = (uint16_t)get16(p + 20),
-		.cols = (uint16_t)get16(p + 22),
-		.tiles = (uint16_t)get16(p + 24),
+		.impl_version = (uint16_t)xp_get16(p + 10),
+		.build_hash = xp_get32(p + 12),
+		.boot_id = xp_get32(p + 16),
+		.rows = (uint16_t)xp_get16(p + 20),
+		.cols = (uint16_t)xp_get16(p + 22),
+		.tiles = (uint16_t)xp_get16(p + 24),
 		.dac_bits = p[26],
 		.code_bits = p[27],
 		.adc_bits = p[28],
 		.g_bits = p[29],
 		.psum_bits = p[30],
 		.max_layers = p[31],
-		.max_width = (uint16_t)get16(p + 32),
-		.max_batch = (uint16_t)get16(p + 34),
-		.max_request = get32(p + 36),
-		.max_reply = get32(p + 40),
+		.max_width = (uint16_t)xp_get16(p + 32),
+		.max_batch = (uint16_t)xp_get16(p + 34),
+		.max_request = xp_get32(p + 36),
+		.max_reply = xp_get32(p + 40),
 	};
 	if (i.protocol_version != XP_PROTOCOL_VERSION)
 		return fail(b, XPNN_EPROTO, "INFO: the board speaks protocol version %u, this host version %d",
@@ -585,25 +572,25 @@ int xpnn_status_get(xpnn_board *b, xpnn_status *out)
 	int rc = xpnn_transact(b, XP_CMD_STATUS, NULL, 0, &p, &n);
 	if (rc != XPNN_OK)
 		return rc;
-	if (n < 74 || (rc = expect_len(b, XP_CMD_STATUS, n, XP_STATUS_LEN(get16(p + 72)))) != XPNN_OK)
+	if (n < 74 || (rc = expect_len(b, XP_CMD_STATUS, n, XP_STATUS_LEN(xp_get16(p + 72)))) != XPNN_OK)
 		return rc ? rc : fail(b, XPNN_EPROTO, "STATUS: reply of %zu bytes is too short", n);
 	memset(out, 0, sizeof(*out));
-	out->frames_ok = get32(p);
-	out->duplicates = get32(p + 4);
+	out->frames_ok = xp_get32(p);
+	out->duplicates = xp_get32(p + 4);
 	for (int k = 1; k <= XP_RSP_MAX; k++)
-		out->nacks[k] = get32(p + 8 + 4 * (k - 1));
-	out->pulses = get64(p + 40);
-	out->inferences = get64(p + 48);
-	out->nseed = get64(p + 56);
+		out->nacks[k] = xp_get32(p + 8 + 4 * (k - 1));
+	out->pulses = xp_get64(p + 40);
+	out->inferences = xp_get64(p + 48);
+	out->nseed = xp_get64(p + 56);
 	out->nlayers = p[64];
-	out->n_in = (uint16_t)get16(p + 66);
-	out->n_out = (uint16_t)get16(p + 68);
-	out->n_all = (uint16_t)get16(p + 70);
-	out->tiles = (uint16_t)get16(p + 72);
+	out->n_in = (uint16_t)xp_get16(p + 66);
+	out->n_out = (uint16_t)xp_get16(p + 68);
+	out->n_all = (uint16_t)xp_get16(p + 70);
+	out->tiles = (uint16_t)xp_get16(p + 72);
 	if (out->tiles > XP_MAX_TILES)
 		return fail(b, XPNN_EPROTO, "STATUS: %u tiles", out->tiles);
 	for (unsigned t = 0; t < out->tiles; t++)
-		out->tile_pulses[t] = get32(p + 74 + 4 * t);
+		out->tile_pulses[t] = xp_get32(p + 74 + 4 * t);
 	if (out->nlayers) {
 		b->shape = (xpnn_shape){ out->n_in, out->n_out, out->n_all };
 		b->shape_known = 1;
@@ -623,7 +610,7 @@ int xpnn_reset(xpnn_board *b)
 int xpnn_set_seed(xpnn_board *b, uint64_t seed)
 {
 	uint8_t p[8];
-	put64(p, seed);
+	xp_put64(p, seed);
 	const xpnn_iov iov = { p, 8 };
 	return xpnn_transact(b, XP_CMD_SET_SEED, &iov, 1, NULL, NULL);
 }
@@ -647,11 +634,11 @@ int xpnn_configure(xpnn_board *b, const xp_netcfg *cfg, xpnn_shape *shape)
 		buf[n + 1] = y->bias;
 		buf[n + 2] = y->amul;
 		buf[n + 3] = y->ash;
-		put16(buf + n + 4, y->n_in);
-		put16(buf + n + 6, y->n_out);
-		put16(buf + n + 8, y->ntiles);
+		xp_put16(buf + n + 4, y->n_in);
+		xp_put16(buf + n + 6, y->n_out);
+		xp_put16(buf + n + 8, y->ntiles);
 		for (unsigned i = 0; i < y->ntiles; i++)
-			put16(buf + n + 10 + 2 * i, y->tiles[i]);
+			xp_put16(buf + n + 10 + 2 * i, y->tiles[i]);
 		n += 10 + 2 * (size_t)y->ntiles;
 	}
 	const xpnn_iov iov = { buf, n };
@@ -660,7 +647,7 @@ int xpnn_configure(xpnn_board *b, const xp_netcfg *cfg, xpnn_shape *shape)
 		return rc;
 	if ((rc = expect_len(b, XP_CMD_CONFIGURE, len, 6)) != XPNN_OK)
 		return rc;
-	b->shape = (xpnn_shape){ (uint16_t)get16(p), (uint16_t)get16(p + 2), (uint16_t)get16(p + 4) };
+	b->shape = (xpnn_shape){ (uint16_t)xp_get16(p), (uint16_t)xp_get16(p + 2), (uint16_t)xp_get16(p + 4) };
 	b->shape_known = 1;
 	if (shape)
 		*shape = b->shape;
@@ -675,14 +662,14 @@ int xpnn_set_adc(xpnn_board *b, unsigned tile, unsigned c0, unsigned nc, const x
 		return fail(b, XPNN_EARG, "SET_ADC: nc = %u: legal range 1 … %d", nc, XP_MAX_COLS);
 	for (unsigned done = 0; done < nc;) {
 		const unsigned k = nc - done < per ? nc - done : per;
-		put16(buf, tile);
-		put16(buf + 2, c0 + done);
-		put16(buf + 4, k);
+		xp_put16(buf, tile);
+		xp_put16(buf + 2, c0 + done);
+		xp_put16(buf + 4, k);
 		for (unsigned i = 0; i < k; i++) {
 			const xp_adc *a = &adc[done + i];
 			buf[6 + 4 * i] = a->gain;
 			buf[7 + 4 * i] = a->shift;
-			put16(buf + 8 + 4 * i, (uint16_t)a->offset);
+			xp_put16(buf + 8 + 4 * i, (uint16_t)a->offset);
 		}
 		const xpnn_iov iov = { buf, 6 + 4 * (size_t)k };
 		int rc = xpnn_transact(b, XP_CMD_SET_ADC, &iov, 1, NULL, NULL);
@@ -723,11 +710,11 @@ int xpnn_write_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, uns
 		for (unsigned c = 0; c < nc; c += cw) {
 			const unsigned w = nc - c < cw ? nc - c : cw;
 			uint8_t hdr[10];
-			put16(hdr, tile);
-			put16(hdr + 2, r0 + r);
-			put16(hdr + 4, c0 + c);
-			put16(hdr + 6, h);
-			put16(hdr + 8, w);
+			xp_put16(hdr, tile);
+			xp_put16(hdr + 2, r0 + r);
+			xp_put16(hdr + 4, c0 + c);
+			xp_put16(hdr + 6, h);
+			xp_put16(hdr + 8, w);
 			const uint8_t *src = codes + ((size_t)r * nc + c) * 2;
 			const uint8_t *p;
 			size_t len;
@@ -742,7 +729,7 @@ int xpnn_write_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, uns
 				return rc;
 			if ((rc = expect_len(b, XP_CMD_WRITE_CELLS, len, 4)) != XPNN_OK)
 				return rc;
-			total += get32(p);
+			total += xp_get32(p);
 		}
 	}
 	if (changed)
@@ -766,11 +753,11 @@ int xpnn_read_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, unsi
 			uint8_t hdr[10];
 			const uint8_t *p;
 			size_t len;
-			put16(hdr, tile);
-			put16(hdr + 2, r0 + r);
-			put16(hdr + 4, c0 + c);
-			put16(hdr + 6, h);
-			put16(hdr + 8, w);
+			xp_put16(hdr, tile);
+			xp_put16(hdr + 2, r0 + r);
+			xp_put16(hdr + 4, c0 + c);
+			xp_put16(hdr + 6, h);
+			xp_put16(hdr + 8, w);
 			const xpnn_iov iov = { hdr, 10 };
 			rc = xpnn_transact(b, XP_CMD_READ_CELLS, &iov, 1, &p, &len);
 			if (rc != XPNN_OK)
@@ -831,15 +818,15 @@ int xpnn_run(xpnn_board *b, const uint8_t *x, uint32_t batch, unsigned flags, in
 			return rc;
 		if ((rc = expect_len(b, XP_CMD_RUN, len, XP_RUN_RSP_HDR + (size_t)2 * k * K)) != XPNN_OK)
 			return rc;
-		if (get16(p) != k || p[2] != flags)
+		if (xp_get16(p) != k || p[2] != flags)
 			return fail(b, XPNN_EPROTO, "RUN: reply for batch %u flags %u, sent batch %u flags %u",
-				    get16(p), p[2], k, flags);
+				    xp_get16(p), p[2], k, flags);
 		if (i == 0 && n0)
-			*n0 = get64(p + 3);
+			*n0 = xp_get64(p + 3);
 		const uint8_t *q = p + XP_RUN_RSP_HDR;
 		int16_t *o = out + (size_t)i * K;
 		for (size_t j = 0; j < (size_t)k * K; j++)
-			o[j] = (int16_t)get16(q + 2 * j);
+			o[j] = (int16_t)xp_get16(q + 2 * j);
 		i += k;
 	}
 	return XPNN_OK;
