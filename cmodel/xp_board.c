@@ -73,7 +73,6 @@ xp_board_config xp_board_public_config(const xp_board *b)
 	return c;
 }
 
-
 /* ---- transmit queue ---- */
 
 static uint8_t *tx_reserve(xp_board *b, size_t n)

@@ -91,7 +91,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-
 static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
 	if (need <= *cap)
