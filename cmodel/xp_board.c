@@ -44,7 +44,7 @@ struct xp_board {
 const char *xp_cmd_name(unsigned cmd)
 {
 	static const char *const names[] = { "?", "INFO", "STATUS", "RESET", "SET_SEED",
-		"CONFIGURE", "SET_ADC", "WRITE_CELLS", "READ_CELLS", "RUN" };
+		"CONFIGURE", "SET_ADC", "WRITE_CELLS", "READ_CELLS", "RUN", "WRITE_LIST" };
 	return cmd < sizeof(names) / sizeof(names[0]) ? names[cmd] : "?";
 }
 
@@ -412,6 +412,40 @@ static void cmd_write_cells(xp_board *b, const uint8_t *pl, uint32_t len)
 	rsp_send(b, 4, 1);
 }
 
+/* Scattered cells, in list order, each + then -: what hardware-in-the-loop training needs to
+ * program only the cells whose codes changed (protocol §4.10). */
+static void cmd_write_list(xp_board *b, const uint8_t *pl, uint32_t len)
+{
+	const xp_params *g = &b->cfg.params;
+	const uint32_t cmax = (1u << g->code_bits) - 1;
+	uint32_t changed = 0;
+	NEED(XP_LIST_HDR);
+	const uint32_t t = xp_get16(pl), count = xp_get16(pl + 2);
+	RANGE(0, t, 0, g->tiles - 1);
+	RANGE(2, count, 1, 65535);
+	if (len != XP_LIST_HDR + XP_LIST_REC * count) {
+		err_len(b, len, XP_LIST_HDR + XP_LIST_REC * count);
+		return;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		const uint32_t o = XP_LIST_HDR + XP_LIST_REC * i;
+		RANGE(o, xp_get16(pl + o), 0, g->rows - 1);
+		RANGE(o + 2, xp_get16(pl + o + 2), 0, g->cols - 1);
+		RANGE(o + 4, pl[o + 4], 0, cmax);
+		RANGE(o + 5, pl[o + 5], 0, cmax);
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *q = pl + XP_LIST_HDR + XP_LIST_REC * i;
+		uint32_t c1 = 0;
+		xp_chip_write(b->chip, t, xp_get16(q), xp_get16(q + 2), 1, 1, q + 4, &c1, NULL, 0);
+		changed += c1;
+	}
+	b->pulses[t] += 2 * count;
+	uint8_t *p = rsp_begin(b, XP_RSP_OK);
+	xp_put32(p, changed);
+	rsp_send(b, 4, 1);
+}
+
 static void cmd_read_cells(xp_board *b, const uint8_t *pl, uint32_t len)
 {
 	const xp_params *g = &b->cfg.params;
@@ -484,6 +518,7 @@ static void execute(xp_board *b, const uint8_t *pl, uint32_t len)
 	case XP_CMD_WRITE_CELLS: cmd_write_cells(b, pl, len); break;
 	case XP_CMD_READ_CELLS: cmd_read_cells(b, pl, len); break;
 	case XP_CMD_RUN: cmd_run(b, pl, len); break;
+	case XP_CMD_WRITE_LIST: cmd_write_list(b, pl, len); break;
 	default: rsp_empty(b, XP_RSP_CMD); break;
 	}
 }

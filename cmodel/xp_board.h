@@ -38,6 +38,7 @@ enum xp_cmd {
 	XP_CMD_WRITE_CELLS = 0x07,
 	XP_CMD_READ_CELLS = 0x08,
 	XP_CMD_RUN = 0x09,
+	XP_CMD_WRITE_LIST = 0x0A,
 };
 #define XP_REPLY_BIT 0x80
 
@@ -66,6 +67,8 @@ enum { XP_FRAME_COBS = 1, XP_FRAME_SHORT = 2, XP_FRAME_LONG = 3 };
 #define XP_RUN_HDR 3       /* request: batch, flags */
 #define XP_RUN_RSP_HDR 11  /* reply: batch, flags, n0 */
 #define XP_RUN_ALL_LAYERS 0x01
+#define XP_LIST_HDR 4   /* WRITE_LIST: tile, count */
+#define XP_LIST_REC 6   /* WRITE_LIST: row, col, k+, k- */
 
 /* Little-endian fields (protocol §1). */
 static inline void xp_put16(uint8_t *p, uint32_t v)

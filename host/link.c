@@ -34,7 +34,7 @@ struct xpnn_board {
 	/* context of the request in flight, for error messages */
 	const xpnn_iov *iov;
 	int niov;
-	uint32_t run_base; /* RUN: index of the frame's first vector in the caller's batch */
+	uint32_t run_base; /* RUN, WRITE_LIST: index of the frame's first vector / cell */
 
 	xpnn_nack nack;
 	xpnn_linkstats st;
@@ -239,6 +239,15 @@ static void field_name(const xpnn_board *b, uint8_t cmd, uint32_t off, char *s, 
 			const uint32_t i = (off - 10) / 2, nc = req16(b, 8) ? req16(b, 8) : 1;
 			snprintf(s, n, "code of cell (tile %u, row %u, col %u) %s", req16(b, 0),
 				 req16(b, 2) + i / nc, req16(b, 4) + i % nc, (off - 10) % 2 ? "k-" : "k+");
+		}
+		return;
+	case XP_CMD_WRITE_LIST:
+		if (off < XP_LIST_HDR) {
+			snprintf(s, n, "%s", off < 2 ? "tile" : "count");
+		} else {
+			static const char *const lf[] = { "row", "row", "col", "col", "k+", "k-" };
+			snprintf(s, n, "cell[%u] %s", b->run_base + (off - XP_LIST_HDR) / XP_LIST_REC,
+				 lf[(off - XP_LIST_HDR) % XP_LIST_REC]);
 		}
 		return;
 	case XP_CMD_RUN:
@@ -734,6 +743,45 @@ int xpnn_write_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, uns
 	if (changed)
 		*changed = total;
 	return XPNN_OK;
+}
+
+int xpnn_write_list(xpnn_board *b, unsigned tile, const xpnn_cell *cells, size_t n,
+		    uint32_t *changed)
+{
+	const size_t per = (b->info.max_request - XP_LIST_HDR) / XP_LIST_REC;
+	uint8_t *buf;
+	uint32_t total = 0;
+	int rc = XPNN_OK;
+	if (tile >= b->info.tiles)
+		return fail(b, XPNN_EARG, "WRITE_LIST: tile %u is outside the board (%u tiles)", tile,
+			    b->info.tiles);
+	buf = malloc(XP_LIST_HDR + XP_LIST_REC * (per < n ? per : n) + 1);
+	if (!buf)
+		return fail(b, XPNN_ENOMEM, "WRITE_LIST: out of memory for %zu cells", n);
+	for (size_t done = 0; done < n && rc == XPNN_OK;) {
+		const size_t k = n - done < per ? n - done : per;
+		const uint8_t *p;
+		size_t len;
+		xp_put16(buf, tile);
+		xp_put16(buf + 2, (uint32_t)k);
+		for (size_t i = 0; i < k; i++) {
+			uint8_t *q = buf + XP_LIST_HDR + XP_LIST_REC * i;
+			xp_put16(q, cells[done + i].row);
+			xp_put16(q + 2, cells[done + i].col);
+			q[4] = cells[done + i].kp;
+			q[5] = cells[done + i].km;
+		}
+		const xpnn_iov iov = { buf, XP_LIST_HDR + XP_LIST_REC * k };
+		b->run_base = (uint32_t)done;
+		rc = xpnn_transact(b, XP_CMD_WRITE_LIST, &iov, 1, &p, &len);
+		if (rc == XPNN_OK && (rc = expect_len(b, XP_CMD_WRITE_LIST, len, 4)) == XPNN_OK)
+			total += xp_get32(p);
+		done += k;
+	}
+	free(buf);
+	if (rc == XPNN_OK && changed)
+		*changed = total;
+	return rc;
 }
 
 int xpnn_read_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, unsigned nr,

@@ -195,6 +195,14 @@ int xpnn_write_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, uns
 		     unsigned nc, const uint8_t *codes, uint32_t *changed);
 int xpnn_read_cells(xpnn_board *b, unsigned tile, unsigned r0, unsigned c0, unsigned nr,
 		    unsigned nc, uint8_t *g);
+/* Scattered cells of one tile (WRITE_LIST), programmed in list order, split into frames in
+ * order: for updates that touch only the cells whose codes changed. */
+typedef struct xpnn_cell {
+	uint16_t row, col;
+	uint8_t kp, km; /* codes (k+, k-) */
+} xpnn_cell;
+int xpnn_write_list(xpnn_board *b, unsigned tile, const xpnn_cell *cells, size_t n,
+		    uint32_t *changed);
 /* Batches of any size, split into frames of at most Bmax vectors (protocol §4.9). x is
  * (batch, n_in); out is (batch, K) with K = n_all when flags has XP_RUN_ALL_LAYERS, else n_out.
  * *n0 (may be NULL) gets the inference index of vector 0. The shape comes from this session's

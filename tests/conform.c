@@ -1593,6 +1593,98 @@ static void t_write_cells(conform *c)
 	DO(write_checked(c, T - 1, R - 1, C - 1, 1, 1, corner, "WRITE_CELLS of the last cell"));
 }
 
+/* WRITE_LIST (§4.10): the cells of a list, one listed twice, programmed in list order equal
+ * the same cells written as 1 x 1 WRITE_CELLS in that order after the same RESET and seed. */
+static void t_write_list(conform *c)
+{
+	const unsigned R = c->info.rows, C = c->info.cols, T = c->info.tiles;
+	const unsigned n = umin(40, (c->info.max_request - XP_LIST_HDR) / XP_LIST_REC);
+	EXPECT(n >= 2, "max_request %" PRIu32 " cannot hold a two-cell WRITE_LIST",
+	       c->info.max_request);
+	const unsigned t = rndu(T);
+	const uint64_t seed = rnd64();
+	uint8_t *p = c->pl, sp[8], g1[2 * 40] = { 0 }, g2[2 * 40] = { 0 };
+	xpnn_status s0, s1;
+	reply r;
+	put16(p, t);
+	put16(p + 2, n);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *q = p + XP_LIST_HDR + XP_LIST_REC * i;
+		put16(q, rndu(R));
+		put16(q + 2, rndu(C));
+		rnd_codes(c, q + 4, 2);
+	}
+	memcpy(p + XP_LIST_HDR + XP_LIST_REC * (n - 1), p + XP_LIST_HDR, 4); /* a cell twice */
+	put64(sp, seed);
+	for (int pass = 0; pass < 2; pass++) {
+		uint8_t *g = pass ? g2 : g1;
+		DO(reset(c));
+		DO(raw_ok(c, XP_CMD_SET_SEED, sp, 8, c->rx, &r, 0, "SET_SEED"));
+		DO(get_status(c, &s0));
+		if (pass == 0) {
+			DO(raw_ok(c, XP_CMD_WRITE_LIST, p, XP_LIST_HDR + XP_LIST_REC * n, c->rx, &r, 4,
+				  "WRITE_LIST"));
+			CHECK(get32(r.pl) <= 2 * n, "WRITE_LIST of %u cells: changed = %" PRIu32, n,
+			      get32(r.pl));
+		} else {
+			for (unsigned i = 0; i < n; i++) {
+				const uint8_t *q = p + XP_LIST_HDR + XP_LIST_REC * i;
+				cells_payload(c->pl2, t, get16(q), get16(q + 2), 1, 1);
+				memcpy(c->pl2 + 10, q + 4, 2);
+				DO(raw_ok(c, XP_CMD_WRITE_CELLS, c->pl2, 12, c->rx, &r, 4,
+					  "1 x 1 WRITE_CELLS"));
+			}
+		}
+		DO(get_status(c, &s1));
+		CHECK(s1.pulses == s0.pulses + 2 * n && s1.tile_pulses[t] == s0.tile_pulses[t] + 2 * n,
+		      "%s of %u cells: P %" PRIu64 " → %" PRIu64 ", pulses[%u] +%" PRIu32
+		      ", expected both +%u", pass ? "1 x 1 WRITE_CELLS" : "WRITE_LIST", n, s0.pulses,
+		      s1.pulses, t, s1.tile_pulses[t] - s0.tile_pulses[t], 2 * n);
+		for (unsigned i = 0; i < n; i++) {
+			const uint8_t *q = p + XP_LIST_HDR + XP_LIST_REC * i;
+			TRY(xpnn_read_cells(c->b, t, get16(q), get16(q + 2), 1, 1, g + 2 * i));
+		}
+	}
+	CHECK(memcmp(g1, g2, 2 * n) == 0,
+	      "WRITE_LIST stored %s, the same cells written one by one in list order %s", hex(g1, 2 * n, 16),
+	      hex(g2, 2 * n, 16));
+}
+
+static void t_err_range_list(conform *c)
+{
+	const int32_t R = c->info.rows, C = c->info.cols, T = c->info.tiles;
+	const int32_t cmax = (1 << c->info.code_bits) - 1;
+	uint8_t *p = c->pl;
+	DO(reset(c));
+	memset(p, 0, XP_LIST_HDR + 2 * XP_LIST_REC);
+	put16(p + 2, 2);
+	DO(expect_len(c, "WRITE_LIST of 3 bytes", XP_CMD_WRITE_LIST, p, 3, XP_LIST_HDR));
+	put16(p, T);
+	DO(expect_range(c, "WRITE_LIST tile = T", XP_CMD_WRITE_LIST, p, XP_LIST_HDR + 2 * XP_LIST_REC,
+			0, T, 0, T - 1));
+	put16(p, 0);
+	put16(p + 2, 0);
+	DO(expect_range(c, "WRITE_LIST count = 0", XP_CMD_WRITE_LIST, p, XP_LIST_HDR, 2, 0, 1,
+			65535));
+	put16(p + 2, 2);
+	DO(expect_len(c, "WRITE_LIST of 2 cells with 1 record", XP_CMD_WRITE_LIST, p,
+		      XP_LIST_HDR + XP_LIST_REC, XP_LIST_HDR + 2 * XP_LIST_REC));
+	put16(p + XP_LIST_HDR + XP_LIST_REC, R);
+	DO(expect_range(c, "WRITE_LIST cell[1] row = R", XP_CMD_WRITE_LIST, p,
+			XP_LIST_HDR + 2 * XP_LIST_REC, XP_LIST_HDR + XP_LIST_REC, R, 0, R - 1));
+	put16(p + XP_LIST_HDR + XP_LIST_REC, 0);
+	put16(p + XP_LIST_HDR + 2, C); /* cell[0] col, checked before cell[1] */
+	DO(expect_range(c, "WRITE_LIST cell[0] col = C", XP_CMD_WRITE_LIST, p,
+			XP_LIST_HDR + 2 * XP_LIST_REC, XP_LIST_HDR + 2, C, 0, C - 1));
+	put16(p + XP_LIST_HDR + 2, 0);
+	if (cmax < 255) {
+		p[XP_LIST_HDR + XP_LIST_REC + 5] = (uint8_t)(cmax + 1); /* the last byte: nothing programmed */
+		DO(expect_range(c, "WRITE_LIST cell[1] k- = 2^code_bits", XP_CMD_WRITE_LIST, p,
+				XP_LIST_HDR + 2 * XP_LIST_REC, XP_LIST_HDR + XP_LIST_REC + 5, cmax + 1,
+				0, cmax));
+	}
+}
+
 static void t_read_cells(conform *c)
 {
 	const unsigned R = c->info.rows, C = c->info.cols;
@@ -1819,7 +1911,7 @@ static void t_err_frame_long(conform *c)
 
 static void t_err_cmd(conform *c)
 {
-	static const uint8_t cmds[] = { 0x55, 0x81, 0x00, 0x0A, 0xFF, 0x89 };
+	static const uint8_t cmds[] = { 0x55, 0x81, 0x00, 0x0B, 0xFF, 0x89 };
 	char what[64];
 	tnet n;
 	DO(setup_net(c, &n));
@@ -2786,6 +2878,7 @@ static const test tests[] = {
 	{ "configure", t_configure, "CONFIGURE reply and shape, max_layers networks (§4.5)" },
 	{ "set_adc", t_set_adc, "SET_ADC of whole tiles and edge values (§4.6)" },
 	{ "write_cells", t_write_cells, "WRITE_CELLS: changed count, P and pulses[t] (§4.7)" },
+	{ "write_list", t_write_list, "WRITE_LIST equals 1 x 1 WRITE_CELLS in list order (§4.10)" },
 	{ "read_cells", t_read_cells, "READ_CELLS: lengths, sub-rectangles agree (§4.8)" },
 	{ "run", t_run, "RUN: lengths, n0 and N, same seed same outputs, flag 0 (§4.9)" },
 	{ "err_crc", t_err_crc, "ERR_CRC got/want (§5)" },
@@ -2795,6 +2888,7 @@ static const test tests[] = {
 	{ "err_cmd", t_err_cmd, "ERR_CMD: unknown commands, bit 7 set (§5)" },
 	{ "err_len", t_err_len, "ERR_LEN got/want for every command (§4)" },
 	{ "err_range_cells", t_err_range_cells, "ERR_RANGE of WRITE_CELLS, READ_CELLS (§4.7-8)" },
+	{ "err_range_list", t_err_range_list, "ERR_LEN and ERR_RANGE of WRITE_LIST (§4.10)" },
 	{ "err_range_adc", t_err_range_adc, "ERR_RANGE of SET_ADC, all or nothing (§4.6)" },
 	{ "err_range_configure", t_err_range_configure, "ERR_RANGE of CONFIGURE (§4.5)" },
 	{ "err_range_run", t_err_range_run, "ERR_RANGE of RUN: flags, input codes (§4.9)" },

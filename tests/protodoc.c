@@ -145,6 +145,7 @@ static void generate(doc *d)
 	static const uint8_t wr[] = { 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 15, 0, 0, 15, 8, 4, 4, 8 };
 	static const uint8_t rd[] = { 0, 0, 0, 0, 0, 0, 2, 0, 2, 0 };
 	static const uint8_t run[] = { 2, 0, 0, 255, 128, 0, 64, 10, 20, 30, 40 };
+	static const uint8_t wl[] = { 0, 0, 2, 0, 4, 0, 0, 0, 2, 0, 1, 0, 1, 0, 9, 3 };
 	static const uint8_t run1[] = { 1, 0, 1, 255, 255, 255, 255 };
 	static const uint8_t seed[] = { 42, 0, 0, 0, 0, 0, 0, 0 };
 	static const uint8_t one = 0;
@@ -169,30 +170,32 @@ static void generate(doc *d)
 		 sizeof(run1));
 	exchange(&s, "RUN again with seq 07", "a duplicate: the remembered reply, N does not advance",
 		 XP_CMD_RUN, 0x07, run1, sizeof(run1));
-	exchange(&s, "STATUS", NULL, XP_CMD_STATUS, 0x08, NULL, 0);
-	exchange(&s, "RESET", "the reply carries the new boot id", XP_CMD_RESET, 0x09, NULL, 0);
+	exchange(&s, "WRITE_LIST", "tile 0: (row 4, col 0) = (2, 0) and (row 1, col 1) = (9, 3)",
+		 XP_CMD_WRITE_LIST, 0x08, wl, sizeof(wl));
+	exchange(&s, "STATUS", NULL, XP_CMD_STATUS, 0x09, NULL, 0);
+	exchange(&s, "RESET", "the reply carries the new boot id", XP_CMD_RESET, 0x0A, NULL, 0);
 
 	out(d, "\nError replies on the same board (after the RESET above):\n");
 	{
 		uint8_t w[64];
-		size_t n = xpnn_encode_request(XP_CMD_INFO, 0x0A, NULL, 0, w);
+		size_t n = xpnn_encode_request(XP_CMD_INFO, 0x0B, NULL, 0, w);
 		w[n - 2] ^= 0x01; /* a bit of the CRC flipped on the line */
 		exchange_raw(&s, "ERR_CRC", "INFO with a corrupted CRC byte", w, n);
-		static const uint8_t cut[] = { 0x7E, 0x79, 0x01, 0x0B, 0x7E };
+		static const uint8_t cut[] = { 0x7E, 0x79, 0x01, 0x0C, 0x7E };
 		exchange_raw(&s, "ERR_FRAME, reason 1", "a code byte announces 6 bytes, 2 arrive", cut,
 			     sizeof(cut));
-		static const uint8_t shrt[] = { 0x7E, 0x7D, 0x01, 0x0C, 0x7E };
+		static const uint8_t shrt[] = { 0x7E, 0x7D, 0x01, 0x0D, 0x7E };
 		exchange_raw(&s, "ERR_FRAME, reason 2", "a 2-byte body", shrt, sizeof(shrt));
 	}
-	exchange(&s, "ERR_CMD", "command 55", 0x55, 0x0D, NULL, 0);
-	exchange(&s, "ERR_LEN", "INFO with a payload byte", XP_CMD_INFO, 0x0E, &one, 1);
-	exchange(&s, "ERR_RANGE", "WRITE_CELLS to tile 8 of 8", XP_CMD_WRITE_CELLS, 0x0F, bad_tile,
+	exchange(&s, "ERR_CMD", "command 55", 0x55, 0x0E, NULL, 0);
+	exchange(&s, "ERR_LEN", "INFO with a payload byte", XP_CMD_INFO, 0x0F, &one, 1);
+	exchange(&s, "ERR_RANGE", "WRITE_CELLS to tile 8 of 8", XP_CMD_WRITE_CELLS, 0x10, bad_tile,
 		 sizeof(bad_tile));
-	exchange(&s, "ERR_STATE", "RUN with no network", XP_CMD_RUN, 0x10, run, sizeof(run));
-	exchange(&s, "ERR_CONFLICT", "two layers on tile 0", XP_CMD_CONFIGURE, 0x11, conflict,
+	exchange(&s, "ERR_STATE", "RUN with no network", XP_CMD_RUN, 0x11, run, sizeof(run));
+	exchange(&s, "ERR_CONFLICT", "two layers on tile 0", XP_CMD_CONFIGURE, 0x12, conflict,
 		 sizeof(conflict));
-	exchange(&s, "CONFIGURE", NULL, XP_CMD_CONFIGURE, 0x12, net1, sizeof(net1));
-	exchange(&s, "ERR_BATCH", "RUN with batch 0", XP_CMD_RUN, 0x13, batch0, sizeof(batch0));
+	exchange(&s, "CONFIGURE", NULL, XP_CMD_CONFIGURE, 0x13, net1, sizeof(net1));
+	exchange(&s, "ERR_BATCH", "RUN with batch 0", XP_CMD_RUN, 0x14, batch0, sizeof(batch0));
 	xp_board_destroy(s.board);
 
 	out(d, "\nA board with max_request = 16:\n");

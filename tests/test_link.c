@@ -419,6 +419,58 @@ static void test_engine_equals_cmodel(void **state)
 	xpnn_close(small);
 }
 
+/* WRITE_LIST through the library: split into frames in order on a board with small frames, the
+ * same stored conductances as 1 x 1 writes in list order; a bad record refuses the frame. */
+static void test_write_list(void **state)
+{
+	(void)state;
+	xpnn_board *big = open_port("model:seed=4");
+	xpnn_board *small = open_port("model:seed=4,max_request=64");
+	enum { NC = 500 };
+	static xpnn_cell cells[NC];
+	uint8_t g1[2], g2[2], g3[2];
+	uint32_t c1, c2, c3 = 0;
+	rs = seed0 + 31;
+	for (unsigned i = 0; i < NC; i++)
+		cells[i] = (xpnn_cell){ (uint16_t)rndu(128), (uint16_t)rndu(64), (uint8_t)rndu(16),
+					(uint8_t)rndu(16) };
+	cells[NC - 1] = cells[3];
+	assert_int_equal(xpnn_set_seed(big, 5), XPNN_OK);
+	assert_int_equal(xpnn_set_seed(small, 5), XPNN_OK);
+	assert_int_equal(xpnn_write_list(big, 2, cells, NC, &c1), XPNN_OK);
+	assert_int_equal(xpnn_link_stats(small).commands, 2); /* INFO, SET_SEED */
+	assert_int_equal(xpnn_write_list(small, 2, cells, NC, &c2), XPNN_OK);
+	assert_int_equal(xpnn_link_stats(small).commands, 2 + (NC + 9) / 10); /* 10 per frame */
+	assert_int_equal(c1, c2);
+	xpnn_board *one = open_port("model:seed=4");
+	assert_int_equal(xpnn_set_seed(one, 5), XPNN_OK);
+	for (unsigned i = 0; i < NC; i++) {
+		uint32_t ch;
+		const uint8_t k[2] = { cells[i].kp, cells[i].km };
+		assert_int_equal(xpnn_write_cells(one, 2, cells[i].row, cells[i].col, 1, 1, k, &ch), XPNN_OK);
+		c3 += ch;
+	}
+	assert_int_equal(c1, c3);
+	for (unsigned i = 0; i < NC; i++) {
+		assert_int_equal(xpnn_read_cells(big, 2, cells[i].row, cells[i].col, 1, 1, g1), XPNN_OK);
+		assert_int_equal(xpnn_read_cells(small, 2, cells[i].row, cells[i].col, 1, 1, g2), XPNN_OK);
+		assert_int_equal(xpnn_read_cells(one, 2, cells[i].row, cells[i].col, 1, 1, g3), XPNN_OK);
+		assert_memory_equal(g1, g3, 2);
+		assert_memory_equal(g2, g3, 2);
+	}
+	xpnn_status s1, s2;
+	assert_int_equal(xpnn_status_get(big, &s1), XPNN_OK);
+	assert_int_equal(s1.tile_pulses[2], 2 * NC);
+	cells[7].km = 16;
+	assert_int_equal(xpnn_write_list(big, 2, cells, 8, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(big), "WRITE_LIST refused by the board: ERR_RANGE: cell[7] k- = 16: legal range 0 … 15"));
+	assert_int_equal(xpnn_status_get(big, &s2), XPNN_OK);
+	assert_int_equal(s1.pulses, s2.pulses);
+	xpnn_close(big);
+	xpnn_close(small);
+	xpnn_close(one);
+}
+
 /* Refused commands change nothing and the message names the field. */
 static void test_engine_refusals(void **state)
 {
@@ -539,6 +591,17 @@ static size_t plausible(uint8_t cmd, uint8_t *pl, size_t n, unsigned *n_in)
 		}
 		break;
 	}
+	case XP_CMD_WRITE_LIST: {
+		const unsigned cnt = 1 + rndu(6);
+		pl[0] = (uint8_t)t, pl[1] = 0, pl[2] = (uint8_t)cnt, pl[3] = 0;
+		for (unsigned i = 0; i < cnt; i++) {
+			uint8_t *q = pl + 4 + 6 * i;
+			q[0] = (uint8_t)rndu(32), q[1] = 0, q[2] = (uint8_t)rndu(16), q[3] = 0;
+			q[4] = (uint8_t)rndu(16), q[5] = (uint8_t)rndu(16);
+		}
+		n = 4 + 6 * (size_t)cnt;
+		break;
+	}
 	case XP_CMD_RUN: {
 		const unsigned batch = 1 + rndu(3);
 		pl[0] = (uint8_t)batch, pl[1] = 0, pl[2] = (uint8_t)rndu(2);
@@ -589,7 +652,7 @@ static void test_engine_fuzz(void **state)
 			continue;
 		}
 		/* a request: a mostly plausible payload for a random command */
-		const uint8_t cmd = rndu(12) == 0 ? (uint8_t)rnd64() : (uint8_t)(1 + rndu(9));
+		const uint8_t cmd = rndu(12) == 0 ? (uint8_t)rnd64() : (uint8_t)(1 + rndu(10));
 		size_t n = rndu(4) == 0 ? rndu(2100) : rndu(40);
 		for (size_t i = 0; i < n; i++)
 			pl[i] = (uint8_t)(rndu(3) ? rndu(20) : rnd64());
@@ -666,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_link_garbage_and_stale),
 		cmocka_unit_test(test_link_gives_up),
 		cmocka_unit_test(test_engine_equals_cmodel),
+		cmocka_unit_test(test_write_list),
 		cmocka_unit_test(test_engine_refusals),
 		cmocka_unit_test(test_engine_fuzz),
 		cmocka_unit_test(test_ports),
