@@ -122,6 +122,13 @@ $(BUILD)/bench-link: $(BUILD)/t_bench_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcm
 $(BUILD)/t_bench_link.o: tests/bench_link.c tests/benchutil.h tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/xpnn-protofuzz: $(BUILD)/t_protofuzz.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/mut%/xpnn-protofuzz: $(BUILD)/t_protofuzz.o $(BUILD)/libxpnn.a $(BUILD)/mut%/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/t_protofuzz.o: tests/protofuzz.c tests/testrng.h $(LIBXPNN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/xpnn-protodoc: $(BUILD)/t_protodoc.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
 $(BUILD)/t_protodoc.o: tests/protodoc.c $(LIBXPNN_HDR)

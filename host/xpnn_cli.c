@@ -264,6 +264,7 @@ static const char help_configure[] =
 
 static const char help_write[] =
 	"usage: xpnn write --tile T --row R0 --col C0 --rows NR --cols NC [--format text|bin] FILE\n"
+	"       xpnn write --tile T --list FILE\n"
 	"\n"
 	"Program the conductance codes of rows R0 … R0+NR-1, columns C0 … C0+NC-1 of tile T\n"
 	"(WRITE_CELLS, split into frames that fit the board) and print how many devices changed.\n"
@@ -277,7 +278,10 @@ static const char help_write[] =
 	"  --cols NC        number of columns, 1 … cols-C0\n"
 	"  --format text    integers separated by whitespace or commas, '#' starts a comment to\n"
 	"                   the end of the line (default; `xpnn read` writes this layout)\n"
-	"  --format bin     raw bytes k+ k- per cell, exactly NR*NC*2 of them\n";
+	"  --format bin     raw bytes k+ k- per cell, exactly NR*NC*2 of them\n"
+	"  --list           FILE lists scattered cells instead, one per line: row col k+ k-\n"
+	"                   ('#' comments); they are programmed in file order (WRITE_LIST), so\n"
+	"                   only the listed cells take a programming pulse\n";
 
 static const char help_read[] =
 	"usage: xpnn read --tile T --row R0 --col C0 --rows NR --cols NC [-o FILE]\n"
@@ -381,6 +385,7 @@ enum {
 	O_LISTEN,
 	O_PORT_FILE,
 	O_ONCE,
+	O_LIST,
 };
 
 #define GLOBAL_LONGOPTS                                                                         \
@@ -1706,6 +1711,105 @@ static int rect_check(const cli *c, const rect *r, const xpnn_info *in)
 	return RC_OK;
 }
 
+/* `write --list`: "row col k+ k-" per line, checked against the board's INFO. */
+static int write_list(cli *c, uint64_t tile, const char *path)
+{
+	const char *file = fname(path);
+	uint8_t *buf = NULL;
+	xpnn_cell *cells = NULL;
+	size_t len, n = 0, cap = 0;
+	uint32_t changed = 0;
+	int rc;
+
+	if ((rc = slurp(c, path, &buf, &len)))
+		return rc;
+	if ((rc = cli_open(c)))
+		goto out;
+	const xpnn_info *in = xpnn_board_info(c->b);
+	if (tile >= in->tiles) {
+		cli_err(c, "--tile %" PRIu64 ": legal range 0 … %d (the board has %u tiles)", tile,
+			in->tiles - 1, in->tiles);
+		rc = RC_USAGE;
+		goto out;
+	}
+	const unsigned long hi[4] = { in->rows - 1u, in->cols - 1u, (1ul << in->code_bits) - 1,
+				      (1ul << in->code_bits) - 1 };
+	static const char *const what[4] = { "row", "col", "k+", "k-" };
+	unsigned line = 1;
+	for (size_t i = 0; i < len; line++) {
+		unsigned long v[4];
+		int k = 0;
+		size_t e = i;
+		while (e < len && buf[e] != '\n')
+			e++;
+		char text[256];
+		const size_t tl = e - i;
+		if (tl >= sizeof(text)) {
+			cli_err(c, "%s:%u: line longer than %zu characters", file, line, sizeof(text) - 1);
+			rc = RC_FILE;
+			goto out;
+		}
+		memcpy(text, buf + i, tl);
+		text[tl] = 0;
+		char *hash = strchr(text, '#');
+		if (hash)
+			*hash = 0;
+		for (char *save = NULL, *tok = strtok_r(text, " \t\r,", &save); tok;
+		     tok = strtok_r(NULL, " \t\r,", &save)) {
+			char *end;
+			errno = 0;
+			const unsigned long x = strtoul(tok, &end, 10);
+			if (k == 4 || *end || errno || *tok == '-' || x > hi[k]) {
+				if (k == 4)
+					cli_err(c, "%s:%u: more than 4 values: want row col k+ k-", file, line);
+				else
+					cli_err(c, "%s:%u: %s '%s': legal range 0 … %lu", file, line, what[k],
+						tok, hi[k]);
+				rc = RC_FILE;
+				goto out;
+			}
+			v[k++] = x;
+		}
+		if (k != 0 && k != 4) {
+			cli_err(c, "%s:%u: %d values: want row col k+ k-", file, line, k);
+			rc = RC_FILE;
+			goto out;
+		}
+		if (k == 4) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				xpnn_cell *t = realloc(cells, cap * sizeof(*cells));
+				if (!t) {
+					cli_err(c, "out of memory for %zu cells", cap);
+					rc = RC_LINK;
+					goto out;
+				}
+				cells = t;
+			}
+			cells[n++] = (xpnn_cell){ (uint16_t)v[0], (uint16_t)v[1], (uint8_t)v[2],
+						  (uint8_t)v[3] };
+		}
+		i = e + 1;
+	}
+	if (n == 0) {
+		cli_err(c, "%s: no cells listed (want lines: row col k+ k-)", file);
+		rc = RC_FILE;
+		goto out;
+	}
+	if ((rc = xpnn_write_list(c->b, (unsigned)tile, cells, n, &changed))) {
+		rc = board_err(c, rc, NULL);
+		goto out;
+	}
+	if (!c->quiet)
+		printf("write: tile %" PRIu64 ", %zu listed cells: %" PRIu32 " of %zu devices changed\n",
+		       tile, n, changed, 2 * n);
+out:
+	cli_close(c);
+	free(buf);
+	free(cells);
+	return rc;
+}
+
 static int cmd_write(cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1716,9 +1820,11 @@ static int cmd_write(cli *c, int argc, char **argv)
 		{ "rows", required_argument, NULL, O_ROWS },
 		{ "cols", required_argument, NULL, O_COLS },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "list", no_argument, NULL, O_LIST },
 		LONGOPTS_END,
 	};
 	static const char *const formats[] = { "text", "bin", NULL };
+	int list = 0;
 	rect r = { 0 };
 	u8buf vals = { 0 };
 	tlines lines = { 0 };
@@ -1737,8 +1843,23 @@ static int cmd_write(cli *c, int argc, char **argv)
 			rc = rect_opt_parse(c, &r, o, optarg);
 		else if (o == O_FORMAT)
 			rc = opt_word(c, "--format", optarg, formats, &fmt);
+		else if (o == O_LIST)
+			list = 1;
 		if (rc)
 			return rc;
+	}
+	if (list) {
+		if (r.have & ~1u || fmt) {
+			cli_err(c, "--list takes --tile only: the cells and codes come from the file");
+			return RC_USAGE;
+		}
+		if (!(r.have & 1u)) {
+			cli_err(c, "--tile is required (see `xpnn write --help`)");
+			return RC_USAGE;
+		}
+		if ((rc = usage_args(c, argc - optind, 1, 1, argv + optind)))
+			return rc;
+		return write_list(c, r.tile, argv[optind]);
 	}
 	if ((rc = rect_need(c, &r)) || (rc = usage_args(c, argc - optind, 1, 1, argv + optind)))
 		return rc;

@@ -221,6 +221,19 @@ expect 5 "write refuses conductances as codes" "$XPNN" write --port "$A" --tile 
 has err "read.txt:[0-9]+: k[+-] of cell \(row [0-9]+, col [0-9]+\) = [0-9]+: legal range 0 … 15" \
 	"the message names the line, the cell and the code range"
 
+# write --list: scattered cells in file order; only they change; a bad code names the line
+printf '# row col k+ k-\n3 4 15 0\n7 1, 0 15\n3 4 2 2  # the first cell again\n' >"$T/list.txt"
+expect 0 "write --list" "$XPNN" write --port "$A" --tile 2 --list "$T/list.txt"
+has out "tile 2, 3 listed cells: [0-9]+ of 6 devices changed" "write --list reports the cells"
+expect 0 "status after write --list" "$XPNN" status --port "$A" --json
+if python3 -c 'import json,sys; d = json.load(sys.stdin); sys.exit(d["tile_pulses"][2] != 6)' \
+	<"$T/out"; then ok "write --list: 6 pulses on tile 2"; else bad "write --list pulses"; show "$T/out"; fi
+printf '3 4 16 0\n' >"$T/list2.txt"
+expect 5 "write --list refuses a code out of range" "$XPNN" write --port "$A" --tile 2 \
+	--list "$T/list2.txt"
+has err "list2.txt:1: k\+ '16': legal range 0 … 15" "the message names the line and the range"
+expect 2 "write --list with --rows" "$XPNN" write --port "$A" --tile 2 --rows 1 --list "$T/list.txt"
+
 expect 0 "run $NIMG images --seed 7" "$XPNN" run --port "$A" --input "$IDX" --format idx \
 	--count $NIMG --seed 7
 cp "$T/out" "$T/run1.txt"
