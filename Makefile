@@ -11,7 +11,7 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-PHONY_EXTRA := proto-mutants protodoc
+PHONY_EXTRA := proto-mutants protodoc protocol-indep
 .PHONY: $(PHONY_EXTRA) differential all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
@@ -45,7 +45,7 @@ VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
 CMOCKA_TESTS := test_numerics test_cmodel test_vectors
 TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
 TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
-  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform
+  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform $(BUILD)/xpnn-protofuzz
 HOST_TESTS := test_link
 
 all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
@@ -175,6 +175,7 @@ TEST_STEPS = \
   "cli=bash tests/test_cli.sh $(BUILD)" \
   "conform=bash tests/run_conform.sh $(BUILD) $(SEED)" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
+  "protocol-indep=$(MAKE) --no-print-directory DEPS=0 protocol-indep" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
   "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
   "differential=$(MAKE) --no-print-directory DEPS=0 differential" \
@@ -248,6 +249,35 @@ proto-mutants: $(PROTO_MUTANTS:%=$(BUILD)/mut%/xpnn-conform)
 	  echo "board-engine mutant $$m caught: $$(grep -c '^FAIL' $(BUILD)/mut$$m/conform.log) checks fail, first: $$(grep -m1 '^FAIL' $(BUILD)/mut$$m/conform.log | cut -c1-150)"; \
 	done
 
+# An independent Python implementation of docs/protocol.md (tests/indep/xpnn_protocol.py, written
+# from the spec alone) must answer random byte streams to random boards (xpnn-protofuzz) with the
+# C engine's bytes; a corrupted answer must be reported; and the streams of every board-engine
+# mutant must disagree with it (fixed seeds, so whether the gate bites does not depend on SEED).
+PROTO_N ?= 60
+PROTO_SEEDS = $(shell seq -s, $$(( $(SEED) * 1000 + 1 )) $$(( $(SEED) * 1000 + $(PROTO_N) )))
+PROTO_MUTANT_SEEDS = $(shell seq -s, 501 540)
+protocol-indep: $(BUILD)/xpnn-protofuzz $(PROTO_MUTANTS:%=$(BUILD)/mut%/xpnn-protofuzz)
+	@echo "== independent Python implementation of docs/protocol.md"
+	@$(PYTHON) tests/indep/xpnn_protocol.py --selftest | grep -v '^OK '
+	@echo "$(PROTO_N) random boards and streams, seeds $(SEED)001 … (reproduce: make protocol-indep SEED=$(SEED))"
+	@rm -rf $(BUILD)/proto && mkdir -p $(BUILD)/proto
+	@$(BUILD)/xpnn-protofuzz --quiet $(PROTO_SEEDS) $(BUILD)/proto
+	@$(PYTHON) tests/indep/xpnn_protocol.py --quiet $(BUILD)/proto/*.cfg
+	@$(PYTHON) -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; \
+	  open(sys.argv[2], "wb").write(b)' $(BUILD)/proto/proto_$(SEED)001.out $(BUILD)/proto/corrupt.out
+	@cp $(BUILD)/proto/proto_$(SEED)001.cfg $(BUILD)/proto/corrupt.cfg
+	@cp $(BUILD)/proto/proto_$(SEED)001.in $(BUILD)/proto/corrupt.in
+	@if $(PYTHON) tests/indep/xpnn_protocol.py $(BUILD)/proto/corrupt.cfg > $(BUILD)/proto/corrupt.log 2>&1; then \
+	  echo "the independent protocol replay accepted a corrupted answer"; exit 1; fi
+	@echo "corrupted answer caught: $$(grep -m1 FAIL $(BUILD)/proto/corrupt.log | cut -c1-120)"
+	@for m in $(PROTO_MUTANTS); do \
+	  rm -rf $(BUILD)/mut$$m/proto && mkdir -p $(BUILD)/mut$$m/proto && \
+	  $(BUILD)/mut$$m/xpnn-protofuzz --quiet $(PROTO_MUTANT_SEEDS) $(BUILD)/mut$$m/proto || exit 1; \
+	  if $(PYTHON) tests/indep/xpnn_protocol.py --quiet $(BUILD)/mut$$m/proto/*.cfg > $(BUILD)/mut$$m/proto.log 2>&1; then \
+	    echo "board-engine mutant $$m PASSED the independent protocol replay: it does not bite"; exit 1; fi; \
+	  echo "board-engine mutant $$m: Python disagrees on $$(sed -n 's/^protocol-indep: [0-9]* passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/mut$$m/proto.log) of 40 streams"; \
+	done
+
 vectors: $(BUILD)/xpnn-genvec
 	$(BUILD)/xpnn-genvec tests/vectors
 
@@ -261,7 +291,7 @@ lint: $(BUILD)/.deps.stamp
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \
 	  $(CMOCKA_TESTS:%=$(BUILD)/lint/%) $(HOST_TESTS:%=$(BUILD)/lint/%) $(MUTANTS:%=$(BUILD)/lint/mut%/libxpcmodel.a) \
 	  $(BUILD)/lint/libxpnn.a $(BUILD)/lint/xpnn $(BUILD)/lint/xpnn-conform $(BUILD)/lint/xpnn-protodoc \
-	  $(BUILD)/lint/bench-link
+	  $(BUILD)/lint/bench-link $(BUILD)/lint/xpnn-protofuzz
 	@echo "== cppcheck"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Icmodel -Ihost -Itests -DXP_KSUFFIX=generic \

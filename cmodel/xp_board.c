@@ -26,10 +26,10 @@ struct xp_board {
 
 	/* duplicate memory (§3.2): the last valid request and the wire bytes of its reply */
 	int have_last;
-	uint8_t last_seq;
-	uint32_t last_crc;
+	uint8_t last_seq, last_cmd;
+	uint32_t last_len, last_crc;
 	uint8_t *last;
-	size_t last_len;
+	size_t last_wire; /* bytes of the remembered reply */
 
 	/* transmit queue */
 	uint8_t *tx;
@@ -147,8 +147,8 @@ static void rsp_send(xp_board *b, size_t plen, int remember)
 	const size_t n = 1 + xp_cobs_enc_finish(&e, w + 1);
 	w[n] = XP_DELIM;
 	if (remember) {
-		b->last_len = n + 1;
-		tx_append(b, b->last, b->last_len);
+		b->last_wire = n + 1;
+		tx_append(b, b->last, b->last_wire);
 	} else {
 		b->tx_len += n + 1;
 	}
@@ -563,14 +563,17 @@ static void on_frame(xp_board *b, int incomplete)
 #if XP_MUTANT == 7
 	if (b->have_last && b->seq == b->last_seq) {
 #else
-	if (b->have_last && b->seq == b->last_seq && got == b->last_crc) {
+	if (b->have_last && b->seq == b->last_seq && b->cmd == b->last_cmd && L == b->last_len &&
+	    got == b->last_crc) {
 #endif
 		b->duplicates++;
-		tx_append(b, b->last, b->last_len);
+		tx_append(b, b->last, b->last_wire);
 		return;
 	}
 	b->have_last = 1;
 	b->last_seq = b->seq;
+	b->last_cmd = b->cmd;
+	b->last_len = L;
 	b->last_crc = got;
 	execute(b, b->rx + XP_REQ_HDR, L - XP_REQ_HDR - XP_CRC_LEN);
 }
@@ -600,13 +603,13 @@ xp_status xp_board_create(xp_board **out, const xp_board_config *c, char *msg, s
 	if (st != XP_OK)
 		return st;
 	const uint32_t rmin = XP_STATUS_LEN(c->params.tiles);
-	if (c->max_request < 16 || c->max_request > (1u << 24))
+	if (c->max_request < 16 || c->max_request > XP_MAX_PAYLOAD)
 		return xp_fail(msg, msglen, XP_EINVAL, "max_request = %u: legal range 16 … %u",
-			       c->max_request, 1u << 24);
-	if (c->max_reply < rmin || c->max_reply > (1u << 24))
+			       c->max_request, XP_MAX_PAYLOAD);
+	if (c->max_reply < rmin || c->max_reply > XP_MAX_PAYLOAD)
 		return xp_fail(msg, msglen, XP_EINVAL,
 			       "max_reply = %u: legal range %u … %u (the STATUS reply of %u tiles must fit)",
-			       c->max_reply, rmin, 1u << 24, c->params.tiles);
+			       c->max_reply, rmin, XP_MAX_PAYLOAD, c->params.tiles);
 	if (c->max_batch < 1)
 		return xp_fail(msg, msglen, XP_EINVAL, "max_batch = 0: legal range 1 … 65535");
 	if (c->nthreads < 1 || c->nthreads > XP_MAX_THREADS)

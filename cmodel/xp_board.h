@@ -59,6 +59,7 @@ enum xp_rsp {
 /* ERR_FRAME reasons. */
 enum { XP_FRAME_COBS = 1, XP_FRAME_SHORT = 2, XP_FRAME_LONG = 3 };
 
+#define XP_MAX_PAYLOAD 65536u /* max_request, max_reply at most (u16 field offsets) */
 #define XP_REQ_HDR 2   /* cmd, seq */
 #define XP_RSP_HDR 7   /* cmd, seq, status, boot_id */
 #define XP_CRC_LEN 4
@@ -143,8 +144,8 @@ void xp_cobs_dec_next(xp_cobs_dec *d);
 
 typedef struct xp_board_config {
 	xp_params params;      /* geometry and the board-private device model (numerics §2) */
-	uint32_t max_request;  /* request payload bytes, 16 … 2^24 */
-	uint32_t max_reply;    /* reply payload bytes, 16 … 2^24; at least the STATUS reply */
+	uint32_t max_request;  /* request payload bytes, 16 … 65536 */
+	uint32_t max_reply;    /* reply payload bytes, STATUS reply … 65536 */
 	uint16_t max_batch;    /* vectors per RUN frame, 1 … 65535 */
 	uint32_t boot_id;      /* power-up boot id (protocol §3.3) */
 	uint32_t build_hash;   /* reported by INFO */

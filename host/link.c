@@ -564,8 +564,8 @@ int xpnn_info_get(xpnn_board *b, xpnn_info *out)
 	if (i.protocol_version != XP_PROTOCOL_VERSION)
 		return fail(b, XPNN_EPROTO, "INFO: the board speaks protocol version %u, this host version %d",
 			    i.protocol_version, XP_PROTOCOL_VERSION);
-	if (i.max_request < 16 || i.max_request > (1u << 24) || i.max_reply < XP_STATUS_LEN(i.tiles) ||
-	    i.max_reply > (1u << 24) || !i.rows || !i.cols || !i.tiles || i.tiles > XP_MAX_TILES ||
+	if (i.max_request < 16 || i.max_request > XP_MAX_PAYLOAD ||
+	    i.max_reply < XP_STATUS_LEN(i.tiles) || i.max_reply > XP_MAX_PAYLOAD || !i.rows || !i.cols || !i.tiles || i.tiles > XP_MAX_TILES ||
 	    i.cols > XP_MAX_COLS || i.rows > XP_MAX_ROWS || !i.max_batch)
 		return fail(b, XPNN_EPROTO, "INFO: implausible board limits (rows %u, cols %u, tiles %u, max_request %u, max_reply %u)",
 			    i.rows, i.cols, i.tiles, i.max_request, i.max_reply);

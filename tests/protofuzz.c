@@ -185,7 +185,9 @@ static size_t gen_payload(gen *g, uint8_t cmd)
 								 : g->cfg.max_reply / 2;
 		const unsigned r0 = rndu(R), c0 = rndu(C);
 		const unsigned nc = umin(rnd_in(1, C - c0), room);
-		const unsigned nr = umin(rnd_in(1, umin(R - r0, 6)), room / nc);
+		unsigned nr = umin(rnd_in(1, umin(R - r0, 6)), room / nc);
+		if (cmd == XP_CMD_READ_CELLS && rndu(6) == 0) /* past what one reply holds */
+			nr = umin(R - r0, room / nc + 1);
 		xp_put16(q, rndu(T));
 		xp_put16(q + 2, r0);
 		xp_put16(q + 4, c0);
@@ -255,6 +257,8 @@ static void stream(gen *g)
 				g->pl[rndu((unsigned)n)] ^= (uint8_t)(1u << rndu(8));
 			else if (rndu(16) == 0)
 				n += rndu(3) ? 1 : (size_t)-1; /* one byte too many or too few */
+			else if (n > 0 && rndu(16) == 0)
+				n = rndu((unsigned)n); /* cut anywhere */
 			if (n > g->cfg.max_request + 16)
 				n = 0;
 			if (cmd == XP_CMD_RESET)
@@ -294,7 +298,10 @@ static void stream(gen *g)
 			send(g, g->wire, w);
 		}
 	}
-	send(g, delims, 1); /* end whatever is open */
+	if (rndu(2)) /* end whatever is open, or leave a frame half-sent */
+		send(g, delims, 1);
+	else
+		send(g, (const uint8_t[]){ XP_DELIM, 0x79, 0x01 }, 3);
 }
 
 static void write_file(const char *dir, uint64_t seed, const char *ext, const void *p, size_t n)
