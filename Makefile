@@ -90,7 +90,7 @@ $(foreach m,$(MUTANTS) $(PROTO_MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m
 # ---- libxpnn (host/) and the xpnn CLI ----
 HOST_CFLAGS = $(XCFLAGS) -D_DEFAULT_SOURCE -Ihost
 LIBXPNN_SRC := $(filter-out host/xpnn_cli.c,$(wildcard host/*.c))
-LIBXPNN_HDR := host/xpnn.h $(CMODEL_HDR)
+LIBXPNN_HDR := host/xpnn.h host/util.h $(CMODEL_HDR)
 HOST_LDLIBS := -ljansson -lz $(LDLIBS)
 
 $(BUILD)/host/%.o: host/%.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp

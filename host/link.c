@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
 #include "xpnn.h"
 
 struct xpnn_board {
@@ -84,13 +85,6 @@ __attribute__((format(printf, 2, 3))) static void logf_(xpnn_board *b, const cha
 	b->o.log(b->o.log_ctx, line);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
 	if (need <= *cap)
@@ -154,7 +148,7 @@ static long next_frame(xpnn_board *b, int64_t deadline)
 			return (long)len;
 		}
 		b->in_pos = b->in_len = 0;
-		const int64_t left = deadline - now_ms();
+		const int64_t left = deadline - xpnn_now_ms();
 		if (left <= 0 && polled)
 			return 0;
 		polled = 1;
@@ -358,7 +352,7 @@ int xpnn_transact(xpnn_board *b, uint8_t cmd, const xpnn_iov *iov, int niov,
 			b->st.retries++;
 			logf_(b, "%s seq %u: retry %d of %d (%s)", cn, seq, attempt, b->o.retries, why);
 		}
-		const int64_t deadline = now_ms() + try_ms;
+		const int64_t deadline = xpnn_now_ms() + try_ms;
 		int rc = b->tr.ops->write(&b->tr, b->wire, wlen, (int)try_ms, e, sizeof(e));
 		if (rc == XPNN_ETIMEOUT) {
 			snprintf(why, sizeof(why), "sending timed out: %s", e);
@@ -426,7 +420,7 @@ int xpnn_raw_write(xpnn_board *b, const void *bytes, size_t n)
 
 long xpnn_raw_frame(xpnn_board *b, uint8_t *body, size_t cap, int timeout_ms)
 {
-	const long n = next_frame(b, now_ms() + timeout_ms);
+	const long n = next_frame(b, xpnn_now_ms() + timeout_ms);
 	if (n <= 0)
 		return n;
 	if ((size_t)n > cap)
@@ -565,8 +559,9 @@ int xpnn_info_get(xpnn_board *b, xpnn_info *out)
 		return fail(b, XPNN_EPROTO, "INFO: the board speaks protocol version %u, this host version %d",
 			    i.protocol_version, XP_PROTOCOL_VERSION);
 	if (i.max_request < 16 || i.max_request > XP_MAX_PAYLOAD ||
-	    i.max_reply < XP_STATUS_LEN(i.tiles) || i.max_reply > XP_MAX_PAYLOAD || !i.rows || !i.cols || !i.tiles || i.tiles > XP_MAX_TILES ||
-	    i.cols > XP_MAX_COLS || i.rows > XP_MAX_ROWS || !i.max_batch)
+	    i.max_reply < XP_STATUS_LEN(i.tiles) || i.max_reply > XP_MAX_PAYLOAD || !i.rows ||
+	    !i.cols || !i.tiles || i.tiles > XP_MAX_TILES || i.cols > XP_MAX_COLS ||
+	    i.rows > XP_MAX_ROWS || !i.max_batch)
 		return fail(b, XPNN_EPROTO, "INFO: implausible board limits (rows %u, cols %u, tiles %u, max_request %u, max_reply %u)",
 			    i.rows, i.cols, i.tiles, i.max_request, i.max_reply);
 	*out = i;

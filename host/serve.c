@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "xpnn.h"
 
 #define SERVE_TICK_MS 200
@@ -34,18 +35,6 @@
 
 /* Why a client session ended. */
 enum { CLIENT_LEFT, CLIENT_STOP };
-
-__attribute__((format(printf, 3, 4))) static void serve_err(char *err, size_t errlen,
-							     const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 __attribute__((format(printf, 2, 3))) static void serve_log(const xpnn_serve_opts *o,
 							     const char *fmt, ...)
@@ -120,7 +109,7 @@ static int serve_listen(const char *spec, int port, char *err, size_t errlen)
 		n -= 2;
 	}
 	if (n >= sizeof(host)) {
-		serve_err(err, errlen, "cannot listen on \"%.40s...\": the address is too long",
+		xpnn_errf(err, errlen, "cannot listen on \"%.40s...\": the address is too long",
 			  spec);
 		return -1;
 	}
@@ -133,7 +122,7 @@ static int serve_listen(const char *spec, int port, char *err, size_t errlen)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	gai = getaddrinfo(host, portstr, &hints, &res);
 	if (gai) {
-		serve_err(err, errlen, "cannot listen on %s: cannot resolve \"%s\": %s: check the "
+		xpnn_errf(err, errlen, "cannot listen on %s: cannot resolve \"%s\": %s: check the "
 			  "listen address", where, host,
 			  gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 		return -1;
@@ -155,7 +144,7 @@ static int serve_listen(const char *spec, int port, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		serve_err(err, errlen, "cannot listen on %s: %s: %s", where, strerror(e),
+		xpnn_errf(err, errlen, "cannot listen on %s: %s: %s", where, strerror(e),
 			  listen_hint(e));
 	return fd;
 }
@@ -170,7 +159,7 @@ static int write_port_file(const char *path, int port, char *err, size_t errlen)
 	ssize_t k;
 
 	if (!tmp) {
-		serve_err(err, errlen, "port file %s: out of memory", path);
+		xpnn_errf(err, errlen, "port file %s: out of memory", path);
 		return XPNN_ENOMEM;
 	}
 	memcpy(tmp, path, n);
@@ -200,7 +189,7 @@ fail_close:
 	close(fd);
 	errno = e;
 fail:
-	serve_err(err, errlen, "port file %s: cannot write it (via %s): %s: check that its "
+	xpnn_errf(err, errlen, "port file %s: cannot write it (via %s): %s: check that its "
 		  "directory exists and is writable", path, tmp, strerror(errno));
 	unlink(tmp);
 	free(tmp);
@@ -332,7 +321,7 @@ static int serve_loop(const xpnn_served *board, const xpnn_serve_opts *o, int lf
 	while (!stopped(o)) {
 		r = poll(&pf, 1, SERVE_TICK_MS);
 		if (r < 0 && errno != EINTR) {
-			serve_err(err, errlen, "serving on %s: poll: %s", where, strerror(errno));
+			xpnn_errf(err, errlen, "serving on %s: poll: %s", where, strerror(errno));
 			return XPNN_EIO;
 		}
 		if (r <= 0)
@@ -341,7 +330,7 @@ static int serve_loop(const xpnn_served *board, const xpnn_serve_opts *o, int lf
 		if (fd < 0) {
 			if (accept_transient(errno))
 				continue;
-			serve_err(err, errlen, "serving on %s: accept: %s%s", where,
+			xpnn_errf(err, errlen, "serving on %s: accept: %s%s", where,
 				  strerror(errno), errno == EMFILE || errno == ENFILE ?
 				  ": the process is out of file descriptors" : "");
 			return XPNN_EIO;
@@ -373,12 +362,12 @@ int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, si
 	int lfd, rc, port;
 
 	if (!board || !board->rx || !board->tx || !o) {
-		serve_err(err, errlen, "xpnn_serve: no board or no options");
+		xpnn_errf(err, errlen, "xpnn_serve: no board or no options");
 		return XPNN_EARG;
 	}
 	host = o->host && *o->host ? o->host : "127.0.0.1";
 	if (o->port < 0 || o->port > 65535) {
-		serve_err(err, errlen, "cannot listen on %s:%d: the port is not in 0..65535 "
+		xpnn_errf(err, errlen, "cannot listen on %s:%d: the port is not in 0..65535 "
 			  "(0: any free port)", host, o->port);
 		return XPNN_EPORT;
 	}
@@ -387,7 +376,7 @@ int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, si
 		return XPNN_EPORT;
 	rc = XPNN_EIO;
 	if (getsockname(lfd, (struct sockaddr *)&ss, &len) < 0) {
-		serve_err(err, errlen, "listening on %s:%d: getsockname: %s", host, o->port,
+		xpnn_errf(err, errlen, "listening on %s:%d: getsockname: %s", host, o->port,
 			  strerror(errno));
 		goto out;
 	}
@@ -403,7 +392,7 @@ int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, si
 	rc = XPNN_ENOMEM;
 	buf = malloc(SERVE_BUF);
 	if (!buf) {
-		serve_err(err, errlen, "serving on %s: out of memory", bound);
+		xpnn_errf(err, errlen, "serving on %s: out of memory", bound);
 		goto out;
 	}
 	rc = serve_loop(board, o, lfd, bound, buf, err, errlen);

@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "xpnn.h"
 
 #define TCP_CONNECT_MS 3000 /* whole connect, every resolved address included */
@@ -34,30 +34,10 @@ struct tcp_ctx {
 	char name[TCP_NAME_MAX]; /* "tcp://SPEC" as the user wrote it, for messages */
 };
 
-__attribute__((format(printf, 3, 4))) static void tcp_err(char *err, size_t errlen,
-							   const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A negative timeout means no deadline (-1), as for poll(2). */
 static int64_t deadline_after(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : xpnn_now_ms() + timeout_ms;
 }
 
 static int ms_until(int64_t deadline)
@@ -66,7 +46,7 @@ static int ms_until(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - xpnn_now_ms();
 	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
@@ -231,13 +211,13 @@ static int tcp_open(xpnn_transport *t, const char *spec, char *err, size_t errle
 		spec += 6;
 	why = tcp_parse(spec, host, port);
 	if (why) {
-		tcp_err(err, errlen, "bad port string \"tcp://%s\": %s; %s", spec, why,
+		xpnn_errf(err, errlen, "bad port string \"tcp://%s\": %s; %s", spec, why,
 			TCP_SYNTAX);
 		return XPNN_EPORT;
 	}
 	c = malloc(sizeof(*c));
 	if (!c) {
-		tcp_err(err, errlen, "tcp://%s: out of memory", spec);
+		xpnn_errf(err, errlen, "tcp://%s: out of memory", spec);
 		return XPNN_EPORT;
 	}
 	snprintf(c->name, sizeof(c->name), "tcp://%s", spec);
@@ -247,19 +227,19 @@ static int tcp_open(xpnn_transport *t, const char *spec, char *err, size_t errle
 	hints.ai_flags = AI_NUMERICSERV;
 	gai = getaddrinfo(host, port, &hints, &res);
 	if (gai) {
-		tcp_err(err, errlen, "%s: cannot resolve host \"%s\": %s: check the host name",
+		xpnn_errf(err, errlen, "%s: cannot resolve host \"%s\": %s: check the host name",
 			c->name, host, gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 		goto fail;
 	}
 	/* "localhost" may give ::1 and 127.0.0.1 while the server listens on one of them:
 	 * try each address in turn, all within one deadline. */
-	deadline = now_ms() + TCP_CONNECT_MS;
+	deadline = xpnn_now_ms() + TCP_CONNECT_MS;
 	c->fd = -1;
 	for (ai = res; ai && c->fd < 0; ai = ai->ai_next)
 		c->fd = tcp_connect_one(ai, deadline, &e);
 	freeaddrinfo(res);
 	if (c->fd < 0) {
-		tcp_err(err, errlen, "%s: cannot connect: %s: %s", c->name, strerror(e),
+		xpnn_errf(err, errlen, "%s: cannot connect: %s: %s", c->name, strerror(e),
 			connect_hint(e));
 		goto fail;
 	}
@@ -293,18 +273,18 @@ static int tcp_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			tcp_err(err, errlen, "%s: write failed: %s%s", c->name, strerror(errno),
+			xpnn_errf(err, errlen, "%s: write failed: %s%s", c->name, strerror(errno),
 				errno == EPIPE || errno == ECONNRESET ?
 					": the board closed the connection" : "");
 			return XPNN_EIO;
 		}
 		r = tcp_wait(c->fd, POLLOUT, deadline);
 		if (r < 0) {
-			tcp_err(err, errlen, "%s: poll: %s", c->name, strerror(errno));
+			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 			return XPNN_EIO;
 		}
 		if (r == 0) {
-			tcp_err(err, errlen,
+			xpnn_errf(err, errlen,
 				"%s: write timed out after %d ms with %zu of %zu bytes sent: "
 				"the board is not reading", c->name, timeout_ms, off, n);
 			return XPNN_ETIMEOUT;
@@ -327,7 +307,7 @@ static long tcp_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 	for (;;) {
 		r = tcp_wait(c->fd, POLLIN, deadline);
 		if (r < 0) {
-			tcp_err(err, errlen, "%s: poll: %s", c->name, strerror(errno));
+			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 			return XPNN_EIO;
 		}
 		if (r == 0)
@@ -348,10 +328,10 @@ static long tcp_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 			if (got)
 				return (long)got;
 			if (k == 0)
-				tcp_err(err, errlen, "%s: the board closed the connection: did the "
+				xpnn_errf(err, errlen, "%s: the board closed the connection: did the "
 					"server stop or restart?", c->name);
 			else
-				tcp_err(err, errlen, "%s: read failed: %s", c->name,
+				xpnn_errf(err, errlen, "%s: read failed: %s", c->name,
 					strerror(errno));
 			return XPNN_EIO;
 		}
