@@ -46,7 +46,7 @@ CMOCKA_TESTS := test_numerics test_cmodel test_vectors
 TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
 TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
   $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform $(BUILD)/xpnn-protofuzz
-HOST_TESTS := test_link
+HOST_TESTS := test_link test_files
 
 all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
 
@@ -89,9 +89,11 @@ $(foreach m,$(MUTANTS) $(PROTO_MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m
 
 # ---- libxpnn (host/) and the xpnn CLI ----
 HOST_CFLAGS = $(XCFLAGS) -D_DEFAULT_SOURCE -Ihost
-LIBXPNN_SRC := $(filter-out host/xpnn_cli.c,$(wildcard host/*.c))
-LIBXPNN_HDR := host/xpnn.h host/util.h $(CMODEL_HDR)
-HOST_LDLIBS := -ljansson -lz $(LDLIBS)
+LIBXPNN_SRC := $(filter-out host/xpnn_cli%.c,$(wildcard host/*.c))
+CLI_OBJ := $(BUILD)/host/xpnn_cli.o $(BUILD)/host/xpnn_cli_nn.o
+LIBXPNN_HDR := host/xpnn.h host/util.h host/dataset.h host/safetensors.h host/twin.h host/train.h \
+  host/compile.h host/cli.h $(CMODEL_HDR)
+HOST_LDLIBS := -ljansson -lz -lopenblas -lm $(LDLIBS)
 
 $(BUILD)/host/%.o: host/%.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
@@ -104,7 +106,7 @@ $(BUILD)/host/tr_model.o: HOST_CFLAGS += -DXPNN_BUILD_HASH=0x$(GIT_HASH)u
 $(BUILD)/libxpnn.a: $(patsubst host/%.c,$(BUILD)/host/%.o,$(LIBXPNN_SRC))
 	@rm -f $@
 	ar rcs $@ $^
-$(BUILD)/xpnn: $(BUILD)/host/xpnn_cli.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+$(BUILD)/xpnn: $(CLI_OBJ) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
 $(BUILD)/xpnn-conform: $(BUILD)/t_conform.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
@@ -115,6 +117,16 @@ $(BUILD)/t_conform.o: tests/conform.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 $(BUILD)/test_link: $(BUILD)/t_test_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(HOST_LDLIBS)
 $(BUILD)/t_test_link.o: tests/test_link.c tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/test_files: $(BUILD)/t_test_files.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(HOST_LDLIBS)
+$(BUILD)/t_test_files.o: tests/test_files.c tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/test_twin: $(BUILD)/t_test_twin.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(HOST_LDLIBS)
+$(BUILD)/t_test_twin.o: tests/test_twin.c tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/bench-link: $(BUILD)/t_bench_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
@@ -328,12 +340,10 @@ bench-ir: $(BUILD)/bench-cmodel
 	@ir=$$(sed -n 's/^summary: //p' $(BUILD)/callgrind.out); \
 	  echo "bench-ir: $$ir instructions in xp_chip_run for $(IR_N) inferences = $$((ir / $(IR_N))) per inference"
 
-# The README's main command arrives with training and deployment (issue 4); until then it
-# says so instead of make's "No rule to make target".
-demo:
-	@echo "make demo: not built yet: training, compilation and deployment of Fashion-MNIST come" >&2
-	@echo "with the training/deployment issue. What runs today: make test, make bench." >&2
-	@exit 2
+# The README's main command: train, compile, load onto the model board, evaluate
+# (scripts/demo.sh; EPOCHS= and SEED= pass through).
+demo: $(BUILD)/.deps.stamp $(BUILD)/xpnn
+	@bash scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -27,29 +27,11 @@
 
 #include "xpnn.h"
 
-enum {
-	RC_OK = 0,
-	RC_NACK = 1,    /* the board answered with an error status */
-	RC_USAGE = 2,   /* bad option or argument */
-	RC_PORT = 3,    /* the port cannot be opened */
-	RC_TIMEOUT = 4, /* no reply after the last retry */
-	RC_FILE = 5,    /* input or output file */
-	RC_LINK = 6,    /* link or protocol failure (and out of memory) */
-};
-
-typedef struct cli {
-	const char *sub;  /* subcommand, for messages; NULL before one is known */
-	const char *port;
-	int timeout_ms;   /* 0: library default */
-	int retries;      /* -1: library default */
-	int verbose, quiet;
-	xpnn_board *b;
-} cli;
+#include "cli.h"
 
 /* ---- messages ---- */
 
-static void cli_err(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cli_err(const cli *c, const char *fmt, ...)
+void cli_err(const cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -63,13 +45,13 @@ static void cli_err(const cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int oom(const cli *c)
+int oom(const cli *c)
 {
 	cli_err(c, "out of memory");
 	return RC_LINK;
 }
 
-static int exit_code(int rc)
+int exit_code(int rc)
 {
 	switch (rc) {
 	case XPNN_OK:
@@ -105,7 +87,7 @@ static const char *rc_hint(int rc)
 }
 
 /* A board call failed: the handle's message names the command, the field and the limit. */
-static int board_err(const cli *c, int rc, const char *what)
+int board_err(const cli *c, int rc, const char *what)
 {
 	const char *msg = xpnn_errmsg(c->b);
 	const char *hint = rc_hint(rc);
@@ -125,7 +107,7 @@ static int board_err(const cli *c, int rc, const char *what)
 
 /* Unsigned decimal, or hexadecimal after 0x: no sign, no spaces, no junk. 0 ok, -1 junk,
  * -2 overflow of u64. */
-static int parse_u64(const char *s, uint64_t *out)
+int parse_u64(const char *s, uint64_t *out)
 {
 	const char *p = s;
 	int base = 10;
@@ -152,7 +134,7 @@ static int parse_u64(const char *s, uint64_t *out)
 }
 
 /* An option's value in lo … hi; a usage error names the option, the value and the range. */
-static int opt_uint(const cli *c, const char *opt, const char *s, uint64_t lo, uint64_t hi,
+int opt_uint(const cli *c, const char *opt, const char *s, uint64_t lo, uint64_t hi,
 		    uint64_t *out)
 {
 	uint64_t v;
@@ -190,7 +172,9 @@ static const char help_exit[] =
 	"  3  the port cannot be opened (bad port string, unknown scheme, nothing listening)\n"
 	"  4  no reply from the board after the last retry\n"
 	"  5  input or output file error (the message names the file, and the line if any)\n"
-	"  6  link or protocol failure (connection lost, malformed reply, version mismatch)\n";
+	"  6  link or protocol failure (connection lost, malformed reply, version mismatch)\n"
+	"  7  xpnn load --verify: more devices outside the tolerance than --max-bad allows\n"
+	"  130  interrupted (SIGINT); xpnn train keeps the model of the last finished epoch\n";
 
 static const char help_main[] =
 	"usage: xpnn [GLOBAL OPTIONS] SUBCOMMAND [OPTIONS] [ARGS]\n"
@@ -208,6 +192,10 @@ static const char help_main[] =
 	"  read            read back stored conductances of a rectangle (READ_CELLS)\n"
 	"  run             run input vectors (text, raw bytes, IDX images) through the network\n"
 	"  serve           serve a model board on TCP, so that it outlives one command\n"
+	"  train           train the float twin on a data set (Fashion-MNIST by default)\n"
+	"  compile         model → board image: tiles, conductance codes, ADC settings\n"
+	"  load            program an image onto the board, optionally read back and verify\n"
+	"  eval            accuracy and confusion matrix on the board (or of a model/image)\n"
 	"  help [SUB|port] this text, one subcommand's options, or the port syntax\n"
 	"\n"
 	"`xpnn SUB --help` lists a subcommand's options. --version prints the version.\n"
@@ -343,7 +331,7 @@ static void print_port_help(void)
 	}
 }
 
-static void print_sub_help(const char *help)
+void print_sub_help(const char *help)
 {
 	fputs(help, stdout);
 	fputc('\n', stdout);
@@ -365,10 +353,7 @@ static void print_main_help(void)
 /* ---- options ---- */
 
 enum {
-	O_PORT = 256,
-	O_TIMEOUT,
-	O_RETRIES,
-	O_VERSION,
+	O_VERSION = O_RETRIES + 1,
 	O_JSON,
 	O_REFERENCE,
 	O_TILE,
@@ -388,21 +373,10 @@ enum {
 	O_LIST,
 };
 
-#define GLOBAL_LONGOPTS                                                                         \
-	{ "port", required_argument, NULL, O_PORT },                                            \
-	{ "timeout", required_argument, NULL, O_TIMEOUT },                                      \
-	{ "retries", required_argument, NULL, O_RETRIES },                                      \
-	{ "verbose", no_argument, NULL, 'v' },                                                  \
-	{ "quiet", no_argument, NULL, 'q' },                                                    \
-	{ "help", no_argument, NULL, 'h' }
-#define LONGOPTS_END { NULL, 0, NULL, 0 }
-
-#define OPT_DONE (-1)
-#define OPT_EXIT (-2) /* help printed or usage error: return *rc */
 
 /* getopt_long over a subcommand's options, handling the global ones here. Returns the next
  * subcommand option (optarg set), OPT_DONE, or OPT_EXIT with *rc set. sopts starts with ':'. */
-static int cli_getopt(cli *c, int argc, char **argv, const char *sopts, const struct option *lo,
+int cli_getopt(cli *c, int argc, char **argv, const char *sopts, const struct option *lo,
 		      const char *help, int *rc)
 {
 	uint64_t v;
@@ -466,7 +440,7 @@ static int cli_getopt(cli *c, int argc, char **argv, const char *sopts, const st
 	}
 }
 
-static int usage_args(const cli *c, int npos, int lo, int hi, char **pos)
+int usage_args(const cli *c, int npos, int lo, int hi, char **pos)
 {
 	if (npos < lo) {
 		cli_err(c, "missing argument (see `xpnn %s --help`)", c->sub);
@@ -480,7 +454,7 @@ static int usage_args(const cli *c, int npos, int lo, int hi, char **pos)
 }
 
 /* One of a fixed set of words; the error lists them. */
-static int opt_word(const cli *c, const char *opt, const char *s, const char *const *words,
+int opt_word(const cli *c, const char *opt, const char *s, const char *const *words,
 		    int *out)
 {
 	char list[128] = "";
@@ -517,7 +491,7 @@ static void port_err(const cli *c, int rc, const char *err)
 		cli_err(c, "--port %s: %s", c->port, err);
 }
 
-static int cli_open(cli *c)
+int cli_open(cli *c)
 {
 	xpnn_opts o;
 	char err[XPNN_ERRMSG] = "";
@@ -545,7 +519,7 @@ static int cli_open(cli *c)
 	return RC_OK;
 }
 
-static void cli_close(cli *c)
+void cli_close(cli *c)
 {
 	if (c->b)
 		xpnn_close(c->b);
@@ -554,7 +528,7 @@ static void cli_close(cli *c)
 
 /* ---- files ---- */
 
-static const char *fname(const char *path)
+const char *fname(const char *path)
 {
 	return strcmp(path, "-") ? path : "stdin";
 }
@@ -853,13 +827,13 @@ static void kv(const char *key, const char *fmt, ...)
 	putchar('\n');
 }
 
-static void jput(json_t *o, const char *key, json_t *v, int *bad)
+void jput(json_t *o, const char *key, json_t *v, int *bad)
 {
 	if (!v || json_object_set_new(o, key, v))
 		*bad = 1;
 }
 
-static int json_print(const cli *c, json_t *o, int bad)
+int json_print(const cli *c, json_t *o, int bad)
 {
 	int r;
 
@@ -2595,6 +2569,10 @@ static const cmd cmds[] = {
 	{ "read", cmd_read, help_read },
 	{ "run", cmd_run, help_run },
 	{ "serve", cmd_serve, help_serve },
+	{ "train", cmd_train, help_train },
+	{ "compile", cmd_compile, help_compile },
+	{ "load", cmd_load, help_load },
+	{ "eval", cmd_eval, help_eval },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
