@@ -45,7 +45,8 @@ VECTORS := $(sort $(wildcard tests/vectors/*.xpv))
 CMOCKA_TESTS := test_numerics test_cmodel test_vectors
 TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
 TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
-  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform $(BUILD)/xpnn-protofuzz
+  $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform $(BUILD)/xpnn-protofuzz \
+  $(BUILD)/bench-twin
 HOST_TESTS := test_link test_files
 
 all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
@@ -55,7 +56,8 @@ help:
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
 	@echo "make lint       -Werror build and cppcheck"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
-	@echo "make bench      C model and link benchmarks (THREADS=$(THREADS))"
+	@echo "make demo       train, compile, load onto the model board, evaluate (Fashion-MNIST)"
+	@echo "make bench      C model, link and twin/deployment benchmarks (THREADS=$(THREADS))"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
 	@echo "make protodoc   regenerate the byte-level examples in docs/protocol.md (only with a protocol change)"
@@ -134,6 +136,11 @@ $(BUILD)/bench-link: $(BUILD)/t_bench_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcm
 $(BUILD)/t_bench_link.o: tests/bench_link.c tests/benchutil.h tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/bench-twin: $(BUILD)/t_bench_twin.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+$(BUILD)/t_bench_twin.o: tests/bench_twin.c tests/benchutil.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/xpnn-protofuzz: $(BUILD)/t_protofuzz.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
 $(BUILD)/mut%/xpnn-protofuzz: $(BUILD)/t_protofuzz.o $(BUILD)/libxpnn.a $(BUILD)/mut%/libxpcmodel.a
@@ -185,6 +192,8 @@ TEST_STEPS = \
   $(foreach t,$(CMOCKA_TESTS) $(HOST_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
   "protodoc=$(BUILD)/xpnn-protodoc --check docs/protocol.md" \
   "cli=bash tests/test_cli.sh $(BUILD)" \
+  "cli-nn=bash tests/test_cli_nn.sh $(BUILD)" \
+  "demo-smoke=EPOCHS=1 bash scripts/demo.sh $(BUILD) $(BUILD)/demo-smoke" \
   "conform=bash tests/run_conform.sh $(BUILD) $(SEED)" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
   "protocol-indep=$(MAKE) --no-print-directory DEPS=0 protocol-indep" \
@@ -194,7 +203,7 @@ TEST_STEPS = \
   "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
   "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
   "sanitizers=$(MAKE) --no-print-directory DEPS=0 sanitize" \
-  "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS) && $(BUILD)/bench-link --quick --threads $(THREADS)"
+  "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS) && $(BUILD)/bench-link --quick --threads $(THREADS) && $(BUILD)/bench-twin --quick --threads $(THREADS)"
 
 test: $(BUILD)/.deps.stamp all
 	@bash scripts/run-tests.sh $(TEST_STEPS)
@@ -303,7 +312,7 @@ lint: $(BUILD)/.deps.stamp
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \
 	  $(CMOCKA_TESTS:%=$(BUILD)/lint/%) $(HOST_TESTS:%=$(BUILD)/lint/%) $(MUTANTS:%=$(BUILD)/lint/mut%/libxpcmodel.a) \
 	  $(BUILD)/lint/libxpnn.a $(BUILD)/lint/xpnn $(BUILD)/lint/xpnn-conform $(BUILD)/lint/xpnn-protodoc \
-	  $(BUILD)/lint/bench-link $(BUILD)/lint/xpnn-protofuzz
+	  $(BUILD)/lint/bench-link $(BUILD)/lint/xpnn-protofuzz $(BUILD)/lint/bench-twin
 	@echo "== cppcheck"
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Icmodel -Ihost -Itests -DXP_KSUFFIX=generic \
@@ -323,13 +332,16 @@ sanitize:
 	@grep '^conform:' $(BUILD)/asan/conform.log
 	@bash tests/test_cli.sh $(BUILD)/asan > $(BUILD)/asan/cli.log 2>&1 || { cat $(BUILD)/asan/cli.log; exit 1; }
 	@tail -1 $(BUILD)/asan/cli.log
+	@bash tests/test_cli_nn.sh $(BUILD)/asan > $(BUILD)/asan/cli_nn.log 2>&1 || { cat $(BUILD)/asan/cli_nn.log; exit 1; }
+	@tail -1 $(BUILD)/asan/cli_nn.log
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS="-g -fsanitize=thread" DEPS=0 $(BUILD)/tsan/test_cmodel
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 
 # ---- bench ----
-bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link
+bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link $(BUILD)/bench-twin
 	$(BUILD)/bench-cmodel --threads $(THREADS)
 	$(BUILD)/bench-link --threads $(THREADS)
+	$(BUILD)/bench-twin --threads $(THREADS)
 
 # Instructions per inference, counted by callgrind inside xp_chip_run: repeatable on a noisy
 # machine. valgrind has no AVX-512, so this counts the kernel it leaves the CPU (avx2 here).

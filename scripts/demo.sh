@@ -3,12 +3,12 @@
 # Fashion-MNIST → trained float twin → board image → model board (default, non-ideal,
 # board-private device parameters) → accuracy measured by the board through the port.
 #
-# Usage: scripts/demo.sh [BUILD_DIR]     (EPOCHS=N SEED=S override the defaults 10 and 1)
-# Writes BUILD_DIR/demo/{model,image}.safetensors and the JSON summaries of every step.
+# Usage: scripts/demo.sh [BUILD_DIR [OUT_DIR]]   (EPOCHS=N SEED=S override the defaults 10, 1)
+# Writes OUT_DIR (default BUILD_DIR/demo)/{model,image}.safetensors and each step's JSON summary.
 set -euo pipefail
 B=${1:-build}
 X=$B/xpnn
-D=$B/demo
+D=${2:-$B/demo}
 EPOCHS=${EPOCHS:-10}
 SEED=${SEED:-1}
 mkdir -p "$D"

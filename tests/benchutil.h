@@ -54,7 +54,7 @@ static double median_rate(work_fn fn, void *ctx, double units_per_iter, double m
 }
 
 /* The first n images of the IDX file (gzip), or -1 with a message. */
-static int load_images(const char *path, uint8_t *x, unsigned n)
+static inline int load_images(const char *path, uint8_t *x, unsigned n)
 {
 	gzFile f = gzopen(path, "rb");
 	uint8_t hdr[16];
