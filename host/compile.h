@@ -80,6 +80,9 @@ void xpnn_dac_codes(unsigned dac_bits, const uint8_t *pix, uint8_t *codes, size_
 
 /* ---- deployment ---- */
 
+/* The geometry a board reports in INFO, as parameters (device fields: the defaults). */
+void xpnn_info_geometry(const xpnn_info *in, xp_params *g);
+
 typedef struct xpnn_load_stats {
 	uint64_t cells, devices_changed, pulses;
 	/* verification (read back): devices compared, and those farther than tol from nominal */

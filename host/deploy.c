@@ -9,9 +9,9 @@
 #include "compile.h"
 #include "util.h"
 
-static void info_geom(const xpnn_info *in, xp_params *g)
+void xpnn_info_geometry(const xpnn_info *in, xp_params *g)
 {
-	memset(g, 0, sizeof(*g));
+	xp_params_default(g);
 	g->rows = in->rows;
 	g->cols = in->cols;
 	g->tiles = in->tiles;
@@ -48,7 +48,7 @@ int xpnn_image_program(xpnn_board *b, const xpnn_image *img, int verify, unsigne
 
 	memset(st, 0, sizeof(*st));
 	st->first_bad_tile = -1;
-	info_geom(in, &g);
+	xpnn_info_geometry(in, &g);
 	if (xpnn_image_fits(img, &g, "the board (INFO)", err, errlen))
 		return XPNN_EARG;
 	for (unsigned l = 0; l < img->nlayers; l++)

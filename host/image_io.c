@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "compile.h"
+#include "meta.h"
 #include "safetensors.h"
 #include "util.h"
 
@@ -114,24 +115,6 @@ fail:
 
 /* ---- reading: every field checked, messages name the file and the field ---- */
 
-static int geti(const char *path, const char *where, json_t *o, const char *key, long lo,
-		long hi, long *out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || !json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		if (v && json_is_integer(v))
-			xpnn_errf(err, errlen, "%s: %s\"%s\" = %lld: legal range %ld … %ld", path,
-				  where, key, (long long)json_integer_value(v), lo, hi);
-		else
-			xpnn_errf(err, errlen, "%s: %s\"%s\" %s (an integer %ld … %ld)", path, where,
-				  key, v ? "is not an integer" : "is missing", lo, hi);
-		return -1;
-	}
-	*out = (long)json_integer_value(v);
-	return 0;
-}
-
 static int getf(const char *path, const char *where, json_t *o, const char *key, double lo,
 		double hi, float *out, char *err, size_t errlen)
 {
@@ -168,11 +151,11 @@ static int load_layers(xpnn_image *img, const char *path, json_t *ls, const xpnn
 			xpnn_errf(err, errlen, "%s: %sis not an object", path, where);
 			return -1;
 		}
-		if (geti(path, where, o, "n_in", 1, XP_MAX_WIDTH, &v[0], err, errlen) ||
-		    geti(path, where, o, "n_out", 1, XP_MAX_WIDTH, &v[1], err, errlen) ||
-		    geti(path, where, o, "bias", 1, 1, &v[2], err, errlen) ||
-		    geti(path, where, o, "amul", 0, 255, &v[3], err, errlen) ||
-		    geti(path, where, o, "ash", 0, XP_ACT_SHIFT_MAX, &v[4], err, errlen) ||
+		if (xpnn_meta_int(path, where, o, "n_in", 1, XP_MAX_WIDTH, &v[0], err, errlen) ||
+		    xpnn_meta_int(path, where, o, "n_out", 1, XP_MAX_WIDTH, &v[1], err, errlen) ||
+		    xpnn_meta_int(path, where, o, "bias", 1, 1, &v[2], err, errlen) ||
+		    xpnn_meta_int(path, where, o, "amul", 0, 255, &v[3], err, errlen) ||
+		    xpnn_meta_int(path, where, o, "ash", 0, XP_ACT_SHIFT_MAX, &v[4], err, errlen) ||
 		    getf(path, where, o, "in_scale", 1e-30, 1e30, &L->in_scale, err, errlen) ||
 		    getf(path, where, o, "out_scale", 1e-30, 1e30, &L->out_scale, err, errlen) ||
 		    getf(path, where, o, "act_clip", 0, 1e30, &L->act_clip, err, errlen))
@@ -287,39 +270,22 @@ static int load_layers(xpnn_image *img, const char *path, json_t *ls, const xpnn
 int xpnn_image_load(xpnn_image *img, const char *path, char *err, size_t errlen)
 {
 	xpnn_st st;
-	json_t *x = NULL, *g, *ls;
-	json_error_t je;
-	const char *fmt, *js;
+	json_t *x, *g, *ls;
 	long v[6], nv;
 	xp_params p;
 	char msg[XP_ERRMSG];
 	int rc = -1;
 
 	memset(img, 0, sizeof(*img));
-	if (xpnn_st_read(&st, path, err, errlen))
+	x = xpnn_meta_open(&st, path, "xpnn-image", "xpnn-model",
+			   "this is a float model: compile it first with `xpnn compile`",
+			   "an image written by `xpnn compile`", err, errlen);
+	if (!x)
 		return -1;
-	fmt = xpnn_st_meta(&st, "format");
-	if (!fmt || strcmp(fmt, "xpnn-image")) {
-		xpnn_errf(err, errlen, "%s: metadata \"format\" is %s%s%s, expected \"xpnn-image\"%s",
-			  path, fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "",
-			  fmt && !strcmp(fmt, "xpnn-model") ?
-			  " (this is a float model: compile it first with `xpnn compile`)" :
-			  " (an image written by `xpnn compile`)");
-		goto fail;
-	}
-	if (!(js = xpnn_st_meta(&st, "xpnn"))) {
-		xpnn_errf(err, errlen, "%s: metadata \"xpnn\" is missing (docs/formats.md)", path);
-		goto fail;
-	}
-	if (!(x = json_loads(js, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(x)) {
-		xpnn_errf(err, errlen, "%s: metadata \"xpnn\" is not a JSON object: %s", path,
-			  x ? "wrong type" : je.text);
-		goto fail;
-	}
-	if (geti(path, "metadata \"xpnn\": ", x, "version", XPNN_IMAGE_VERSION, XPNN_IMAGE_VERSION,
+	if (xpnn_meta_int(path, "metadata \"xpnn\": ", x, "version", XPNN_IMAGE_VERSION, XPNN_IMAGE_VERSION,
 		 &v[0], err, errlen))
 		goto fail;
-	if (geti(path, "metadata \"xpnn\": ", x, "numerics_version", XP_NUMERICS_VERSION,
+	if (xpnn_meta_int(path, "metadata \"xpnn\": ", x, "numerics_version", XP_NUMERICS_VERSION,
 		 XP_NUMERICS_VERSION, &nv, err, errlen))
 		goto fail;
 	g = json_object_get(x, "geometry");
@@ -327,12 +293,12 @@ int xpnn_image_load(xpnn_image *img, const char *path, char *err, size_t errlen)
 		xpnn_errf(err, errlen, "%s: metadata \"xpnn\": \"geometry\" is missing", path);
 		goto fail;
 	}
-	if (geti(path, "geometry: ", g, "rows", 1, XP_MAX_ROWS, &v[0], err, errlen) ||
-	    geti(path, "geometry: ", g, "cols", 1, XP_MAX_COLS, &v[1], err, errlen) ||
-	    geti(path, "geometry: ", g, "tiles", 1, XP_MAX_TILES, &v[2], err, errlen) ||
-	    geti(path, "geometry: ", g, "dac_bits", 1, 8, &v[3], err, errlen) ||
-	    geti(path, "geometry: ", g, "code_bits", 1, 8, &v[4], err, errlen) ||
-	    geti(path, "geometry: ", g, "adc_bits", 2, 12, &v[5], err, errlen))
+	if (xpnn_meta_int(path, "geometry: ", g, "rows", 1, XP_MAX_ROWS, &v[0], err, errlen) ||
+	    xpnn_meta_int(path, "geometry: ", g, "cols", 1, XP_MAX_COLS, &v[1], err, errlen) ||
+	    xpnn_meta_int(path, "geometry: ", g, "tiles", 1, XP_MAX_TILES, &v[2], err, errlen) ||
+	    xpnn_meta_int(path, "geometry: ", g, "dac_bits", 1, 8, &v[3], err, errlen) ||
+	    xpnn_meta_int(path, "geometry: ", g, "code_bits", 1, 8, &v[4], err, errlen) ||
+	    xpnn_meta_int(path, "geometry: ", g, "adc_bits", 2, 12, &v[5], err, errlen))
 		goto fail;
 	xp_params_default(&p);
 	p.rows = (uint16_t)v[0];

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "meta.h"
 #include "safetensors.h"
 #include "twin.h"
 #include "util.h"
@@ -82,26 +83,6 @@ fail:
 	return rc;
 }
 
-/* A JSON integer field in lo … hi. */
-static int jint(const char *path, json_t *o, const char *key, long lo, long hi, long *out,
-		char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || !json_is_integer(v)) {
-		xpnn_errf(err, errlen, "%s: metadata \"xpnn\": \"%s\" %s (an integer %ld … %ld)",
-			  path, key, v ? "is not an integer" : "is missing", lo, hi);
-		return -1;
-	}
-	if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		xpnn_errf(err, errlen, "%s: metadata \"xpnn\": \"%s\" = %lld: legal range %ld … %ld",
-			  path, key, (long long)json_integer_value(v), lo, hi);
-		return -1;
-	}
-	*out = (long)json_integer_value(v);
-	return 0;
-}
-
 /* A JSON array of exactly n finite numbers in [lo, hi]. */
 static int jfloats(const char *path, json_t *o, const char *key, unsigned n, double lo,
 		   double hi, float *out, char *err, size_t errlen)
@@ -132,35 +113,19 @@ static int jfloats(const char *path, json_t *o, const char *key, unsigned n, dou
 int xpnn_net_load(xpnn_net *n, const char *path, char *err, size_t errlen)
 {
 	xpnn_st st;
-	json_t *x = NULL, *a;
-	json_error_t je;
-	const char *fmt, *js;
+	json_t *x, *a;
 	unsigned width[XP_MAX_LAYERS + 1], nl;
 	long v, rows, bits[3];
 	int rc = -1;
 
 	memset(n, 0, sizeof(*n));
-	if (xpnn_st_read(&st, path, err, errlen))
+	x = xpnn_meta_open(&st, path, "xpnn-model", "xpnn-image",
+			   "this is a board image: give it to `xpnn load`",
+			   "a model written by `xpnn train`, or by PyTorch as in docs/formats.md",
+			   err, errlen);
+	if (!x)
 		return -1;
-	fmt = xpnn_st_meta(&st, "format");
-	if (!fmt || strcmp(fmt, "xpnn-model")) {
-		xpnn_errf(err, errlen, "%s: metadata \"format\" is %s%s%s, expected \"xpnn-model\"%s",
-			  path, fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "",
-			  fmt && !strcmp(fmt, "xpnn-image") ?
-			  " (this is a board image: give it to `xpnn load`)" :
-			  " (a model written by `xpnn train`, or by PyTorch as in docs/formats.md)");
-		goto fail;
-	}
-	if (!(js = xpnn_st_meta(&st, "xpnn"))) {
-		xpnn_errf(err, errlen, "%s: metadata \"xpnn\" is missing (docs/formats.md)", path);
-		goto fail;
-	}
-	if (!(x = json_loads(js, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(x)) {
-		xpnn_errf(err, errlen, "%s: metadata \"xpnn\" is not a JSON object: %s", path,
-			  x ? "wrong type" : je.text);
-		goto fail;
-	}
-	if (jint(path, x, "version", XPNN_MODEL_VERSION, XPNN_MODEL_VERSION, &v, err, errlen))
+	if (xpnn_meta_int(path, "metadata \"xpnn\": ", x, "version", XPNN_MODEL_VERSION, XPNN_MODEL_VERSION, &v, err, errlen))
 		goto fail;
 	a = json_object_get(x, "layers");
 	if (!a || !json_is_array(a) || json_array_size(a) < 2 ||
@@ -181,10 +146,10 @@ int xpnn_net_load(xpnn_net *n, const char *path, char *err, size_t errlen)
 		}
 		width[l] = (unsigned)json_integer_value(e);
 	}
-	if (jint(path, x, "rows", 1, XP_MAX_ROWS, &rows, err, errlen) ||
-	    jint(path, x, "dac_bits", 1, 8, &bits[0], err, errlen) ||
-	    jint(path, x, "code_bits", 1, 8, &bits[1], err, errlen) ||
-	    jint(path, x, "adc_bits", 2, 12, &bits[2], err, errlen))
+	if (xpnn_meta_int(path, "metadata \"xpnn\": ", x, "rows", 1, XP_MAX_ROWS, &rows, err, errlen) ||
+	    xpnn_meta_int(path, "metadata \"xpnn\": ", x, "dac_bits", 1, 8, &bits[0], err, errlen) ||
+	    xpnn_meta_int(path, "metadata \"xpnn\": ", x, "code_bits", 1, 8, &bits[1], err, errlen) ||
+	    xpnn_meta_int(path, "metadata \"xpnn\": ", x, "adc_bits", 2, 12, &bits[2], err, errlen))
 		goto fail;
 	{
 		char e2[256];

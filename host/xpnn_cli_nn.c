@@ -190,6 +190,12 @@ static void progress_show(progress *p, uint64_t done, uint64_t total, const char
 	}
 }
 
+/* A progress callback of the library (done of total, in p's unit). */
+static void count_progress(void *ctx, unsigned done, unsigned total)
+{
+	progress_show(ctx, done, total, "");
+}
+
 static void progress_end(progress *p)
 {
 	if (p->shown)
@@ -560,19 +566,11 @@ static void compile_warn(void *ctx, const char *line)
 /* The geometry of the board at c->port (INFO). */
 static int target_geom(cli *c, xp_params *g)
 {
-	const xpnn_info *in;
 	int rc;
 
 	if ((rc = cli_open(c)))
 		return rc;
-	in = xpnn_board_info(c->b);
-	xp_params_default(g);
-	g->rows = in->rows;
-	g->cols = in->cols;
-	g->tiles = in->tiles;
-	g->dac_bits = in->dac_bits;
-	g->code_bits = in->code_bits;
-	g->adc_bits = in->adc_bits;
+	xpnn_info_geometry(xpnn_board_info(c->b), g);
 	cli_close(c);
 	return RC_OK;
 }
@@ -805,13 +803,6 @@ const char help_load[] =
 	"  --seed S         SET_SEED S before programming: the programming noise repeats\n"
 	"  --json           print a JSON summary on stdout\n";
 
-static void tile_progress(void *ctx, unsigned done, unsigned total)
-{
-	progress *p = ctx;
-
-	progress_show(p, done, total, "");
-}
-
 int cmd_load(cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -870,11 +861,9 @@ int cmd_load(cli *c, int argc, char **argv)
 	if ((rc = cli_open(c)))
 		goto out;
 	{
-		const xpnn_info *in = xpnn_board_info(c->b);
-		xp_params g = { .rows = in->rows, .cols = in->cols, .tiles = in->tiles,
-				.dac_bits = in->dac_bits, .code_bits = in->code_bits,
-				.adc_bits = in->adc_bits };
+		xp_params g;
 
+		xpnn_info_geometry(xpnn_board_info(c->b), &g);
 		if (xpnn_image_fits(&img, &g, "the board (INFO)", err, sizeof(err))) {
 			cli_err(c, "%s: %s", argv[optind], err);
 			rc = RC_USAGE;
@@ -890,7 +879,7 @@ int cmd_load(cli *c, int argc, char **argv)
 		goto out;
 	}
 	progress_init(&pr, c, "tiles");
-	rc = xpnn_image_program(c->b, &img, verify, (unsigned)tol, &st, tile_progress, &pr, err,
+	rc = xpnn_image_program(c->b, &img, verify, (unsigned)tol, &st, count_progress, &pr, err,
 				sizeof(err));
 	progress_end(&pr);
 	if (rc) {
@@ -967,13 +956,6 @@ const char help_eval[] =
 	"  --count N        the first N examples only\n"
 	"  --json           print a JSON summary (accuracy, per-class accuracy, confusion\n"
 	"                   matrix) on stdout instead of the text report\n";
-
-static void vec_progress(void *ctx, unsigned done, unsigned total)
-{
-	progress *p = ctx;
-
-	progress_show(p, done, total, "");
-}
 
 int cmd_eval(cli *c, int argc, char **argv)
 {
@@ -1117,7 +1099,7 @@ int cmd_eval(cli *c, int argc, char **argv)
 		}
 		t0 = xpnn_now_ms();
 		if ((rc = xpnn_board_eval(c->b, d.images, d.rows * d.cols, d.labels, d.n,
-					  d.nclasses, conf, &acc, vec_progress, &pr, err,
+					  d.nclasses, conf, &acc, count_progress, &pr, err,
 					  sizeof(err)))) {
 			progress_end(&pr);
 			cli_err(c, "%s", err);
