@@ -260,10 +260,13 @@ static int load_layers(xpnn_image *img, const char *path, json_t *ls, const xpnn
 				return -1;
 			}
 	}
-	if ((uint64_t)img->layer[0].nrb << (g->adc_bits - 1) > 32768) {
-		xpnn_errf(err, errlen, "%s: layer 0 has too many row blocks for 16-bit S", path);
-		return -1;
-	}
+	for (unsigned l = 0; l < img->nlayers; l++)
+		if ((uint64_t)img->layer[l].nrb << (g->adc_bits - 1) > 32768) {
+			xpnn_errf(err, errlen, "%s: layer %u: %u row blocks of %u-bit ADC codes overflow "
+				  "the 16-bit S (numerics §8): at most %u", path, l, img->layer[l].nrb,
+				  g->adc_bits, 32768u >> (g->adc_bits - 1));
+			return -1;
+		}
 	return 0;
 }
 
@@ -325,6 +328,17 @@ int xpnn_image_load(xpnn_image *img, const char *path, char *err, size_t errlen)
 	img->nlayers = (unsigned)json_array_size(ls);
 	if (load_layers(img, path, ls, &st, err, errlen))
 		goto fail;
+	{
+		/* and the board's own rules (numerics §9), as CONFIGURE will apply them */
+		xp_netcfg cfg;
+		xp_layer layers[XP_MAX_LAYERS];
+
+		xpnn_image_netcfg(img, &cfg, layers);
+		if (xp_netcfg_check(&img->geom, &cfg, msg, sizeof(msg))) {
+			xpnn_errf(err, errlen, "%s: %s", path, msg);
+			goto fail;
+		}
+	}
 	{
 		json_t *c = json_object_get(x, "calibration");
 

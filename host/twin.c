@@ -24,7 +24,8 @@ struct xpnn_twin {
 				x[L]: logits */
 	float *h[MAXL];      /* (B, n_out) pre-activation */
 	uint8_t *pm[MAXL];   /* (nrb, B, n_out) 1 where the block's partial sum passed the ADC */
-	unsigned nb[MAXL];   /* blocks the pass used for layer l (1: plain float) */
+	unsigned nb[MAXL];   /* row blocks the pass used for layer l */
+	int masked[MAXL];    /* pm[l] holds the ADC pass masks (else everything passed) */
 	float *wq[MAXL];     /* (n_out, n_in) the weights the pass used */
 	float *bq[MAXL];     /* (n_out) */
 	float *dw[MAXL], *db[MAXL];
@@ -458,6 +459,7 @@ static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 
 	pass_weights(t, l, noisy);
 	t->nb[l] = nrb;
+	t->masked[l] = blocks;
 	if (nrb == 1 && !blocks) {
 		block_psum(t, l, 0, ni, 1, h);
 	} else {
@@ -626,6 +628,7 @@ void xpnn_twin_backward(xpnn_twin *t)
 	/* t->da holds the gradient of the logits (xpnn_twin_loss) */
 	for (unsigned li = n->nlayers; li-- > 0;) {
 		unsigned ni = n->width[li], no = n->width[li + 1], nrb = t->nb[li];
+		int masked = t->masked[li];
 		float *dh = t->da;
 
 		if (li + 1 < n->nlayers) {
@@ -638,12 +641,12 @@ void xpnn_twin_backward(xpnn_twin *t)
 		}
 		memset(t->db[li], 0, sizeof(float) * no);
 		for (unsigned rb = 0; rb < nrb; rb++) {
-			unsigned r0 = nrb == 1 ? 0 : rb * R;
-			unsigned r1 = nrb == 1 ? ni : (r0 + R < ni ? r0 + R : ni);
-			int has_bias = nrb == 1 || (ni >= r0 && ni < r0 + R);
+			unsigned r0 = masked ? rb * R : 0;
+			unsigned r1 = masked ? (r0 + R < ni ? r0 + R : ni) : ni;
+			int has_bias = !masked || (ni >= r0 && ni < r0 + R);
 			const float *dp = dh;
 
-			if (nrb > 1) {
+			if (masked) {
 				const uint8_t *pm = t->pm[li] + (size_t)rb * B * no;
 				float *d = t->dp;
 
