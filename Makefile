@@ -47,7 +47,7 @@ TEST_BINS := $(CMOCKA_TESTS:%=$(BUILD)/%)
 TOOLS := $(BUILD)/xpnn-genvec $(BUILD)/xpnn-replay $(BUILD)/bench-cmodel $(BUILD)/bench-link \
   $(BUILD)/xpnn-protodoc $(BUILD)/xpnn $(BUILD)/xpnn-conform $(BUILD)/xpnn-protofuzz \
   $(BUILD)/bench-twin
-HOST_TESTS := test_link test_files
+HOST_TESTS := test_link test_files test_twin
 
 all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TESTS:%=$(BUILD)/%)
 

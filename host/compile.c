@@ -175,7 +175,7 @@ int xpnn_compile(xpnn_image *img, const xpnn_net *n, const xp_params *geom, cons
 	c.adc_bits = geom->adc_bits;
 	for (unsigned l = 0; l < c.nlayers; l++) {
 		free(c.q[l].sw);
-		free(c.q[l].sadc);
+		free(c.q[l].cg);
 		free(c.q[l].aoff);
 		memset(&c.q[l], 0, sizeof(c.q[l]));
 	}
@@ -336,10 +336,8 @@ int xpnn_image_twin(const xpnn_image *img, xpnn_net *n, char *err, size_t errlen
 			for (unsigned rb = 0; rb < L->nrb; rb++) {
 				const xp_adc *a = &L->adc[(size_t)rb * no + j];
 
-				/* one ADC code: the partial sum whose acc * gain / 2^shift is 1 */
-				q->sadc[(size_t)rb * no + j] =
-					a->gain ? (float)((double)L->in_scale * sw * ldexp(1.0, a->shift) /
-							  (step * a->gain)) : 1e30f;
+				/* codes per unit of Σ x_code (k+ - k-): exact in float */
+				q->cg[(size_t)rb * no + j] = (float)ldexp(step * a->gain, -(int)a->shift);
 				q->aoff[(size_t)rb * no + j] = (float)a->offset;
 			}
 		}

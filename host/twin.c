@@ -28,6 +28,9 @@ struct xpnn_twin {
 	int masked[MAXL];    /* pm[l] holds the ADC pass masks (else everything passed) */
 	float *wq[MAXL];     /* (n_out, n_in) the weights the pass used */
 	float *bq[MAXL];     /* (n_out) */
+	float *wc[MAXL];     /* (n_out, n_in) quantised passes: the weight codes k+ - k- */
+	float *bc[MAXL];     /* (n_out) and the bias row's codes */
+	float *xc;           /* (B, max width) quantised passes: the layer's input DAC codes */
 	float *dw[MAXL], *db[MAXL];
 	float *p;            /* (B, max width) block partial sums */
 	float *acc;          /* (B, max width) block sums (S in codes, or h) */
@@ -115,7 +118,7 @@ void xpnn_net_free(xpnn_net *n)
 		free(n->w[l]);
 		free(n->b[l]);
 		free(n->q[l].sw);
-		free(n->q[l].sadc);
+		free(n->q[l].cg);
 		free(n->q[l].aoff);
 	}
 	memset(n, 0, sizeof(*n));
@@ -190,14 +193,14 @@ int xpnn_net_quant_alloc(xpnn_net *n, char *err, size_t errlen)
 		if (q->sw)
 			continue;
 		q->sw = calloc(n->width[l + 1], sizeof(float));
-		q->sadc = calloc(nb, sizeof(float));
+		q->cg = calloc(nb, sizeof(float));
 		q->aoff = calloc(nb, sizeof(float));
-		if (!q->sw || !q->sadc || !q->aoff) {
+		if (!q->sw || !q->cg || !q->aoff) {
 			xpnn_errf(err, errlen, "out of memory");
 			return -1;
 		}
 		for (size_t i = 0; i < nb; i++)
-			q->sadc[i] = 1.0f;
+			q->cg[i] = 1.0f;
 		q->s_out = 1.0f;
 		q->amul_r = 1.0f;
 	}
@@ -229,7 +232,7 @@ int xpnn_net_copy(xpnn_net *dst, const xpnn_net *src, char *err, size_t errlen)
 			size_t nb = (size_t)xpnn_net_nrb(src, l) * src->width[l + 1];
 
 			memcpy(b->sw, a->sw, sizeof(float) * src->width[l + 1]);
-			memcpy(b->sadc, a->sadc, sizeof(float) * nb);
+			memcpy(b->cg, a->cg, sizeof(float) * nb);
 			memcpy(b->aoff, a->aoff, sizeof(float) * nb);
 			b->s_out = a->s_out;
 			b->amul_r = a->amul_r;
@@ -238,6 +241,18 @@ int xpnn_net_copy(xpnn_net *dst, const xpnn_net *src, char *err, size_t errlen)
 	}
 	dst->quant = src->quant;
 	return 0;
+}
+
+/* cg of layer l for its current sw and s_out: every column reads out in s_out */
+static void set_cg(xpnn_net *n, unsigned l)
+{
+	xpnn_qlayer *q = &n->q[l];
+	unsigned no = n->width[l + 1], nrb = xpnn_net_nrb(n, l);
+	double sx = (double)xpnn_net_in_fs(n, l) / (double)((1u << n->dac_bits) - 1);
+
+	for (unsigned rb = 0; rb < nrb; rb++)
+		for (unsigned j = 0; j < no; j++)
+			q->cg[(size_t)rb * no + j] = (float)(sx * q->sw[j] / q->s_out);
 }
 
 void xpnn_net_quant_weights(xpnn_net *n)
@@ -257,6 +272,7 @@ void xpnn_net_quant_weights(xpnn_net *n)
 				m = fmaxf(m, fabsf(w[i]));
 			n->q[l].sw[j] = m > 0.0f ? m / cmax : 1.0f;
 		}
+		set_cg(n, l);
 	}
 }
 
@@ -307,16 +323,20 @@ xpnn_twin *xpnn_twin_create(xpnn_net *n, unsigned max_batch)
 		t->pm[l] = malloc((size_t)xpnn_net_nrb(n, l) * max_batch * n->width[l + 1]);
 		t->wq[l] = malloc(sizeof(float) * nw);
 		t->bq[l] = malloc(sizeof(float) * n->width[l + 1]);
+		t->wc[l] = malloc(sizeof(float) * nw);
+		t->bc[l] = malloc(sizeof(float) * n->width[l + 1]);
 		t->dw[l] = calloc(nw, sizeof(float));
 		t->db[l] = calloc(n->width[l + 1], sizeof(float));
-		ok &= t->h[l] && t->pm[l] && t->wq[l] && t->bq[l] && t->dw[l] && t->db[l];
+		ok &= t->h[l] && t->pm[l] && t->wq[l] && t->bq[l] && t->dw[l] && t->db[l] &&
+		      t->wc[l] && t->bc[l];
 	}
 	t->p = malloc(sizeof(float) * max_batch * wmax);
 	t->acc = malloc(sizeof(float) * max_batch * wmax);
 	t->da = malloc(sizeof(float) * max_batch * wmax);
 	t->dp = malloc(sizeof(float) * max_batch * wmax);
 	t->xin = malloc(sizeof(float) * max_batch * n->width[0]);
-	if (!ok || !t->p || !t->acc || !t->da || !t->dp || !t->xin) {
+	t->xc = malloc(sizeof(float) * max_batch * wmax);
+	if (!ok || !t->p || !t->acc || !t->da || !t->dp || !t->xin || !t->xc) {
 		xpnn_twin_destroy(t);
 		return NULL;
 	}
@@ -334,6 +354,8 @@ void xpnn_twin_destroy(xpnn_twin *t)
 		free(t->pm[l]);
 		free(t->wq[l]);
 		free(t->bq[l]);
+		free(t->wc[l]);
+		free(t->bc[l]);
 		free(t->dw[l]);
 		free(t->db[l]);
 	}
@@ -342,6 +364,7 @@ void xpnn_twin_destroy(xpnn_twin *t)
 	free(t->da);
 	free(t->dp);
 	free(t->xin);
+	free(t->xc);
 	free(t);
 }
 
@@ -386,10 +409,16 @@ static void pass_weights(xpnn_twin *t, unsigned l, int noisy)
 		float sw, b;
 
 		if (n->quant) {
+			float *wc = t->wc[l] + (size_t)j * ni, bc;
+
 			sw = n->q[l].sw[j];
-			for (unsigned i = 0; i < ni; i++)
-				wq[i] = fminf(fmaxf(round_half_up(w[i] / sw), -cmax), cmax) * sw;
-			b = fminf(fmaxf(round_half_up(n->b[l][j] / (sw * fs)), -cmax), cmax) * sw * fs;
+			for (unsigned i = 0; i < ni; i++) {
+				wc[i] = fminf(fmaxf(round_half_up(w[i] / sw), -cmax), cmax);
+				wq[i] = wc[i] * sw;
+			}
+			bc = fminf(fmaxf(round_half_up(n->b[l][j] / (sw * fs)), -cmax), cmax);
+			t->bc[l][j] = bc;
+			b = bc * sw * fs;
 		} else {
 			float m = 0.0f;
 
@@ -446,6 +475,28 @@ static void block_psum(xpnn_twin *t, unsigned l, unsigned r0, unsigned r1, int h
 				p[(size_t)i * no + j] += t->bq[l][j];
 }
 
+/* The integer column sums Σ x_code · (k+ - k-) of row block [r0, r1) of layer l, bias row
+ * (driven at XMAX) included if it is in the block: exact, as sgemm adds integers below 2^24
+ * without rounding (layer_forward takes this path only while R · XMAX · CMAX < 2^24). */
+static void block_isum(xpnn_twin *t, unsigned l, unsigned r0, unsigned r1, int has_bias,
+		       float *p)
+{
+	const xpnn_net *n = t->n;
+	unsigned ni = n->width[l], no = n->width[l + 1], B = t->B;
+	float xmax = (float)((1u << n->dac_bits) - 1);
+
+	if (r1 > r0)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)no,
+			    (int)(r1 - r0), 1.0f, t->xc + r0, (int)ni, t->wc[l] + r0, (int)ni,
+			    0.0f, p, (int)no);
+	else
+		memset(p, 0, sizeof(float) * B * no);
+	if (has_bias)
+		for (unsigned i = 0; i < B; i++)
+			for (unsigned j = 0; j < no; j++)
+				p[(size_t)i * no + j] += t->bc[l][j] * xmax;
+}
+
 static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 {
 	const xpnn_net *n = t->n;
@@ -467,6 +518,16 @@ static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 		float fs = xpnn_net_in_fs(n, l);
 		float sx = fs / (float)((1u << n->dac_bits) - 1);
 
+		/* exact while every block sum stays below 2^24 (float's integers) */
+		int exact = n->quant && !noisy &&
+			    (double)R * ((1u << n->dac_bits) - 1) * ((1u << n->code_bits) - 1) <
+				    16777216.0;
+
+		if (exact) {
+			/* the layer's input as DAC codes (x holds code * sx) */
+			for (size_t k = 0; k < (size_t)B * ni; k++)
+				t->xc[k] = round_half_up(t->x[l][k] / sx);
+		}
 		memset(acc, 0, sizeof(float) * B * no);
 		for (unsigned rb = 0; rb < nrb; rb++) {
 			unsigned r0 = rb * R, r1 = r0 + R < ni ? r0 + R : ni;
@@ -475,6 +536,22 @@ static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 			float *p = t->p;
 			float gerr[XP_MAX_WIDTH], oerr[XP_MAX_WIDTH];
 
+			if (exact) {
+				block_isum(t, l, r0 < ni ? r0 : ni, r1 > r0 ? r1 : r0, has_bias, p);
+				for (unsigned i = 0; i < B; i++)
+					for (unsigned j = 0; j < no; j++) {
+						size_t k = (size_t)i * no + j;
+						/* in double: exact, as cg = step * gain / 2^shift
+						 * is for an image, so rounding ties are the board's */
+						double c = floor((double)p[k] *
+								 (double)q->cg[rb * no + j] + 0.5) +
+							   (double)q->aoff[rb * no + j];
+
+						pm[k] = c >= amin && c <= amax;
+						acc[k] += (float)(c < amin ? amin : c > amax ? amax : c);
+					}
+				continue;
+			}
 			block_psum(t, l, r0 < ni ? r0 : ni, r1 > r0 ? r1 : r0, has_bias, p);
 			if (noisy)
 				for (unsigned j = 0; j < no; j++) {
@@ -486,17 +563,18 @@ static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 					size_t k = (size_t)i * no + j;
 					float v = p[k];
 
+					/* float partial sum of one ADC code */
+					float lsb = n->quant ? sx * q->sw[j] / q->cg[rb * no + j] :
+						    (clip_hi > 0.0f ? clip_hi / amax : 0.0f);
+
 					if (noisy) {
 						float sw = n->quant ? q->sw[j] : 1.0f;
-						float lsb = n->quant ? q->sadc[rb * no + j] :
-							    (clip_hi > 0.0f ? clip_hi / amax : 0.0f);
 
 						v = v * gerr[j] + t->nz.read * sx * sw *
 							rng_gauss_fast(t->rs) + oerr[j] * lsb;
 					}
 					if (n->quant) {
-						float c = round_half_up(v / q->sadc[rb * no + j]) +
-							  q->aoff[rb * no + j];
+						float c = round_half_up(v / lsb) + q->aoff[rb * no + j];
 
 						pm[k] = c >= amin && c <= amax;
 						acc[k] += fminf(fmaxf(c, amin), amax);
@@ -825,10 +903,9 @@ int xpnn_net_calibrate(xpnn_net *n, const uint8_t *x, unsigned count, double pct
 		if (!(top > 0.0f))
 			top = 1.0f;
 		q->s_out = top / amax;
-		for (size_t k = 0; k < (size_t)nrb * no; k++) {
-			q->sadc[k] = q->s_out;
+		for (size_t k = 0; k < (size_t)nrb * no; k++)
 			q->aoff[k] = 0.0f;
-		}
+		set_cg(n, l);
 		if (l + 1 < n->nlayers)
 			q->amul_r = q->s_out / (n->act_clip[l] / (float)((1u << n->dac_bits) - 1));
 		n->adc_clip[l] = q->s_out * amax;

@@ -12,7 +12,9 @@
  *   - hidden layers are ReLU clipped at the next DAC's full scale (act_clip);
  *   - with quantisation on, the forward pass computes what the board computes for its integer
  *     image (weight codes per column scale, DAC codes, ADC codes per block, requantisation of
- *     S), and the backward pass uses the straight-through estimator;
+ *     S), and the backward pass uses the straight-through estimator; without noise the
+ *     column sums are integers computed exactly, so the twin of an image equals an ideal
+ *     board bit for bit;
  *   - with noise on (hardware-aware training), the forward pass perturbs weights and partial
  *     sums with noise of the device model's magnitude (variation, programming noise, stuck
  *     devices, read noise, ADC gain and offset errors).
@@ -35,7 +37,9 @@ extern "C" {
 /* Quantisation of one layer: what the board does with the layer's integer image. */
 typedef struct xpnn_qlayer {
 	float *sw;     /* (n_out) float weight of one code step (k+ - k- = 1) in column j */
-	float *sadc;   /* (nrb, n_out) float partial sum of one ADC code, per row block, column */
+	float *cg;     /* (nrb, n_out) ADC codes per unit of the block's integer column sum
+			* Σ x_code · (k+ - k-), per row block and column: the board's
+			* step · gain / 2^shift (step = 2^(8 - code_bits) stored LSB per code) */
 	float *aoff;   /* (nrb, n_out) ADC offset in codes */
 	float s_out;   /* float value of one S code (the layer's common output scale) */
 	float amul_r;  /* hidden layers: next DAC code = clamp(round(S * amul_r), 0, xmax) */
@@ -141,11 +145,12 @@ void xpnn_opt_step(xpnn_opt *o, xpnn_net *n, xpnn_twin *t, float lr);
 /* Run the calibration vectors x (count, n_in) pixel codes through the network layer by layer
  * with quantised weights and activations, and set each layer's ADC scale so that the pct-th
  * percentile (e.g. 99.99) of the block partial sums' magnitude sits at the ADC's full scale:
- * q[l].s_out, sadc, amul_r, and adc_clip. Allocates q[] (quantisation on). */
+ * q[l].s_out, cg, amul_r, and adc_clip. Allocates q[] (quantisation on). */
 int xpnn_net_calibrate(xpnn_net *n, const uint8_t *x, unsigned count, double pct, char *err,
 		       size_t errlen);
 
-/* Recompute q[l].sw from max |W| per column (quantisation at training time). */
+/* Recompute q[l].sw from max |W| per column and cg from it (quantisation at training time;
+ * layers whose q[l].fixed is set keep theirs). */
 void xpnn_net_quant_weights(xpnn_net *n);
 
 #ifdef __cplusplus
