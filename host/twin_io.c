@@ -127,6 +127,22 @@ int xpnn_net_load(xpnn_net *n, const char *path, char *err, size_t errlen)
 		return -1;
 	if (xpnn_meta_int(path, "metadata \"xpnn\": ", x, "version", XPNN_MODEL_VERSION, XPNN_MODEL_VERSION, &v, err, errlen))
 		goto fail;
+	{
+		/* optional, but if given they must be what the twin computes */
+		static const char *const want[2][2] = { { "activation", "relu_clip" },
+							{ "input", "pixel/255" } };
+
+		for (int k = 0; k < 2; k++) {
+			json_t *e = json_object_get(x, want[k][0]);
+
+			if (e && (!json_is_string(e) || strcmp(json_string_value(e), want[k][1]))) {
+				xpnn_errf(err, errlen, "%s: metadata \"xpnn\": \"%s\" must be \"%s\": "
+					  "xpnn's twin takes pixel / 255 and clips hidden ReLUs at "
+					  "act_clip (docs/formats.md)", path, want[k][0], want[k][1]);
+				goto fail;
+			}
+		}
+	}
 	a = json_object_get(x, "layers");
 	if (!a || !json_is_array(a) || json_array_size(a) < 2 ||
 	    json_array_size(a) > XP_MAX_LAYERS + 1) {

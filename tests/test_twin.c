@@ -1826,6 +1826,10 @@ static void test_model_corrupt(void **state)
 		"tensor 'layers.1.weight': element 17 is nan: weights must be finite");
 	VARIANT("inf.model", ((float *)var_data(&v, "layers.0.bias", 20 * 4))[3] = INFINITY,
 		"tensor 'layers.0.bias': element 3 is inf: biases must be finite");
+	VARIANT("act.model", json_object_set_new(v.x, "activation", json_string("identity")),
+		"\"activation\" must be \"relu_clip\"");
+	VARIANT("input.model", json_object_set_new(v.x, "input", json_string("pixel/127.5-1")),
+		"\"input\" must be \"pixel/255\"");
 #undef VARIANT
 	xpnn_st_free(&st);
 	truncations(model, "model", 0);
