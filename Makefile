@@ -123,12 +123,12 @@ $(BUILD)/t_test_link.o: tests/test_link.c tests/testrng.h $(LIBXPNN_HDR) | $(BUI
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/test_files: $(BUILD)/t_test_files.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(HOST_LDLIBS)
-$(BUILD)/t_test_files.o: tests/test_files.c tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+$(BUILD)/t_test_files.o: tests/test_files.c tests/testrng.h tests/testrun.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/test_twin: $(BUILD)/t_test_twin.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ -lcmocka $(HOST_LDLIBS)
-$(BUILD)/t_test_twin.o: tests/test_twin.c tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+$(BUILD)/t_test_twin.o: tests/test_twin.c tests/testrng.h tests/testrun.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 $(BUILD)/bench-link: $(BUILD)/t_bench_link.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a

@@ -28,6 +28,7 @@
 #include "dataset.h"
 #include "safetensors.h"
 #include "testrng.h"
+#include "testrun.h"
 
 #define PATHLEN 512
 #define ERRLEN 1024
@@ -1201,35 +1202,6 @@ static void script_path(char *out)
 			 "to it", out);
 }
 
-/* Run a command, return its exit status and stdout (malloc'd, NUL-terminated). */
-static int run(const char *cmd, char **out)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0, cap = 4096;
-	char *b = malloc(cap);
-	int st;
-
-	assert_non_null(f);
-	assert_non_null(b);
-	for (;;) {
-		const size_t k = fread(b + n, 1, cap - n - 1, f);
-
-		n += k;
-		if (k == 0)
-			break;
-		if (cap - n < 2) {
-			char *g = realloc(b, 2 * cap);
-
-			assert_non_null(g);
-			b = g;
-			cap *= 2;
-		}
-	}
-	b[n] = 0;
-	st = pclose(f);
-	*out = b;
-	return st;
-}
 
 static double tensor_sum(const xpnn_tensor *t)
 {

@@ -30,6 +30,7 @@
 #include "compile.h"
 #include "safetensors.h"
 #include "testrng.h"
+#include "testrun.h"
 #include "train.h"
 #include "twin.h"
 #include "xpnn.h"
@@ -1849,33 +1850,6 @@ static void script_path(char *out)
 			 "to it", out);
 }
 
-/* Run a command, return its exit status and stdout (malloc'd, NUL-terminated). */
-static int run(const char *cmd, char **out)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0, cap = 4096;
-	char *b = malloc(cap);
-
-	assert_non_null(f);
-	assert_non_null(b);
-	for (;;) {
-		const size_t k = fread(b + n, 1, cap - n - 1, f);
-
-		n += k;
-		if (k == 0)
-			break;
-		if (cap - n < 2) {
-			char *g = realloc(b, 2 * cap);
-
-			assert_non_null(g);
-			b = g;
-			cap *= 2;
-		}
-	}
-	b[n] = 0;
-	*out = b;
-	return pclose(f);
-}
 
 /* The independent reader accepts the file, and reports the tensors' dtype, shape and sum as
  * the C reader sees them, and the metadata. */
