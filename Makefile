@@ -201,6 +201,7 @@ TEST_STEPS = \
   "indep=$(MAKE) --no-print-directory DEPS=0 indep" \
   "differential=$(MAKE) --no-print-directory DEPS=0 differential" \
   "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
+  "cosim=$(MAKE) --no-print-directory DEPS=0 cosim" \
   "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
   "sanitizers=$(MAKE) --no-print-directory DEPS=0 sanitize" \
   "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS) && $(BUILD)/bench-link --quick --threads $(THREADS) && $(BUILD)/bench-twin --quick --threads $(THREADS)"
@@ -305,8 +306,57 @@ vectors: $(BUILD)/xpnn-genvec
 protodoc: $(BUILD)/xpnn-protodoc
 	$(BUILD)/xpnn-protodoc --write docs/protocol.md
 
+# ---- RTL unit co-simulation (Verilator; docs in rtl/README.md) ----
+# Each unit U has tests/cosim/U.mk (COSIM_TOP_U: top module, COSIM_RTL_U: Verilog files,
+# COSIM_ARGS_U: the harness's arguments, COSIM_VFLAGS_U: extra Verilator flags) and
+# tests/cosim/tb_U.cpp (or COSIM_TB_U), a C++ harness that drives the Verilated module and compares it with the
+# C model (build/libxpcmodel.a). A mutant unit (COSIM_EXPECT_FAIL_U = 1, an RTL altered by a
+# +define+XP_MUTANT_…) must fail its harness: the gate is shown to bite.
+VERILATOR ?= verilator
+VFLAGS := -Wall --x-assign unique --x-initial unique -O2 --assert
+-include $(wildcard tests/cosim/*.mk)
+COSIM_UNITS := $(patsubst tests/cosim/%.mk,%,$(wildcard tests/cosim/*.mk))
+define cosim_unit
+COSIM_TB_$(1) ?= tests/cosim/tb_$(1).cpp
+$(BUILD)/cosim/$(1)/Vtb: $$(COSIM_TB_$(1)) tests/cosim/$(1).mk $$(COSIM_RTL_$(1)) $$(wildcard tests/cosim/*.h) $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	@mkdir -p $$(@D)
+	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
+	  $(VFLAGS) $$(COSIM_VFLAGS_$(1)) --top-module $$(COSIM_TOP_$(1)) \
+	  --Mdir $$(abspath $$(@D)) -o Vtb -CFLAGS "-std=c++17 -O2 -I$$(abspath cmodel) -I$$(abspath tests/cosim)" \
+	  $$(abspath $$(COSIM_TB_$(1)) $$(COSIM_RTL_$(1)) $(BUILD)/libxpcmodel.a) -LDFLAGS -pthread >$$(@D)/build.log 2>&1 \
+	  || { cat $$(@D)/build.log; exit 1; }
+cosim-$(1): $(BUILD)/cosim/$(1)/Vtb
+ifeq ($$(COSIM_EXPECT_FAIL_$(1)),1)
+	@echo "== cosim $(1): a deliberately altered RTL ($$(COSIM_VFLAGS_$(1))) must fail"
+	@if XP_SEED=$(SEED) $(BUILD)/cosim/$(1)/Vtb $$(COSIM_ARGS_$(1)) >$(BUILD)/cosim/$(1)/run.log 2>&1; then \
+	  echo "mutant $(1) PASSED the co-simulation: the gate does not bite"; exit 1; fi
+	@echo "mutant $(1) caught: $$$$(grep -m1 MISMATCH $(BUILD)/cosim/$(1)/run.log | cut -c1-150)"
+else
+	@echo "== cosim $(1): $$(COSIM_TOP_$(1)) against the C model (SEED=$(SEED))"
+	@XP_SEED=$(SEED) $(BUILD)/cosim/$(1)/Vtb $$(COSIM_ARGS_$(1))
+endif
+.PHONY: cosim-$(1)
+endef
+$(foreach u,$(COSIM_UNITS),$(eval $(call cosim_unit,$(u))))
+cosim: $(COSIM_UNITS:%=cosim-%)
+.PHONY: cosim
+
 # ---- lint ----
-lint: $(BUILD)/.deps.stamp
+# RTL: every module (file name = module name) linted by Verilator -Wall as a top, and
+# synthesised by Yosys (generic synth) with no latches and no check warnings.
+RTL_SRC := $(sort $(wildcard rtl/*.v))
+RTL_MODULES := $(basename $(notdir $(RTL_SRC)))
+lint-rtl: $(BUILD)/.deps.stamp
+	@echo "== RTL lint: verilator --lint-only -Wall, yosys synth (no latches): $(RTL_MODULES)"
+	@for m in $(RTL_MODULES); do \
+	  $(VERILATOR) --lint-only -Wall --top-module $$m $(RTL_SRC) || exit 1; \
+	  yosys -q -l $(BUILD)/yosys_$$m.log -p "read_verilog $(RTL_SRC); synth -top $$m; \
+	    select -assert-none t:\$$dlatch t:\$$_DLATCH_*; check -assert" >/dev/null || \
+	    { echo "yosys: $$m failed (log: $(BUILD)/yosys_$$m.log)"; tail -20 $(BUILD)/yosys_$$m.log; exit 1; }; \
+	done
+.PHONY: lint-rtl
+
+lint: $(BUILD)/.deps.stamp lint-rtl
 	@echo "== -Werror build"
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/lint CFLAGS="$(CFLAGS) -Werror" DEPS=0 \
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \
