@@ -63,6 +63,7 @@ void xp_board_config_default(xp_board_config *c)
 	c->max_reply = 65536;
 	c->max_batch = 1024;
 	c->impl_version = 1;
+	c->impl = 1;
 	c->nthreads = 1;
 }
 
@@ -210,7 +211,7 @@ static void cmd_info(xp_board *b, uint32_t len)
 	memcpy(p, "XPNN", 4);
 	xp_put16(p + 4, XP_PROTOCOL_VERSION);
 	xp_put16(p + 6, XP_NUMERICS_VERSION);
-	p[8] = 1; /* impl: C board engine */
+	p[8] = b->cfg.impl; /* 1: C board engine (2 when it stands in for the RTL) */
 	xp_put16(p + 10, b->cfg.impl_version);
 	xp_put32(p + 12, b->cfg.build_hash);
 	xp_put32(p + 16, b->boot_id);
@@ -612,6 +613,8 @@ xp_status xp_board_create(xp_board **out, const xp_board_config *c, char *msg, s
 			       c->max_reply, rmin, XP_MAX_PAYLOAD, c->params.tiles);
 	if (c->max_batch < 1)
 		return xp_fail(msg, msglen, XP_EINVAL, "max_batch = 0: legal range 1 … 65535");
+	if (c->impl < 1 || c->impl > 2)
+		return xp_fail(msg, msglen, XP_EINVAL, "impl = %u: legal range 1 … 2", c->impl);
 	if (c->nthreads < 1 || c->nthreads > XP_MAX_THREADS)
 		return xp_fail(msg, msglen, XP_EINVAL, "nthreads = %u: legal range 1 … %d",
 			       c->nthreads, XP_MAX_THREADS);

@@ -150,11 +150,13 @@ typedef struct xp_board_config {
 	uint32_t boot_id;      /* power-up boot id (protocol §3.3) */
 	uint32_t build_hash;   /* reported by INFO */
 	uint16_t impl_version; /* reported by INFO */
+	uint8_t impl;          /* INFO's implementation code: 1 (default) this engine, 2 RTL; the
+				* RTL co-simulation sets 2 so that both answer the same bytes */
 	unsigned nthreads;     /* threads of RUN, 1 … 64 (results do not depend on it) */
 } xp_board_config;
 
 /* The reference board: xp_params_default(), 64 KiB frames, max_batch 1024, boot_id 0,
- * build_hash 0, impl_version 1, one thread. */
+ * build_hash 0, impl 1, impl_version 1, one thread. */
 void xp_board_config_default(xp_board_config *c);
 
 typedef struct xp_board xp_board;
