@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "Vxp_board.h"
@@ -49,7 +50,7 @@ static std::vector<uint8_t> body_of(uint8_t cmd, uint8_t seq, const std::vector<
 }
 
 struct sim {
-    Vxp_board *m;
+    std::unique_ptr<Vxp_board> m;
     uint64_t cycle = 0;
     std::vector<uint8_t> out;
     void tick() {
@@ -117,7 +118,7 @@ int main(int argc, char **argv) {
     Verilated::randReset(2);  // random initial register values
     Verilated::commandArgs(argc, argv);
     sim s;
-    s.m = new Vxp_board;
+    s.m.reset(new Vxp_board);
     s.m->rst = 1;
     s.m->s_tvalid = 0;
     s.m->m_tready = 1;
@@ -260,7 +261,7 @@ int main(int argc, char **argv) {
            nframes, expected_total, s.cycle);
     for (int k = 0; k < 13; k++) printf(" %s %u%s", kinds[k], counts[k], k < 12 ? "," : "\n");
     s.m->final();
-    delete s.m;
+    s.m.reset();
     xp_board_destroy(ref);
     return 0;
 }
