@@ -203,6 +203,7 @@ TEST_STEPS = \
   "differential=$(MAKE) --no-print-directory DEPS=0 differential" \
   "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
   "cosim=$(MAKE) --no-print-directory DEPS=0 cosim" \
+  "vboard=$(MAKE) --no-print-directory DEPS=0 $(BUILD)/xpnn-vboard && bash tests/test_vboard.sh $(BUILD)" \
   "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
   "sanitizers=$(MAKE) --no-print-directory DEPS=0 sanitize" \
   "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS) && $(BUILD)/bench-link --quick --threads $(THREADS) && $(BUILD)/bench-twin --quick --threads $(THREADS)"
@@ -341,6 +342,17 @@ endef
 $(foreach u,$(COSIM_UNITS),$(eval $(call cosim_unit,$(u))))
 cosim: $(COSIM_UNITS:%=cosim-%)
 .PHONY: cosim
+
+# The virtual board: the Verilated xp_board served on TCP by libxpnn's xpnn_serve.
+VBOARD_RTL := $(COSIM_RTL_board)
+$(BUILD)/xpnn-vboard: sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	@mkdir -p $(BUILD)/vboard
+	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
+	  -Wall -O2 --top-module xp_board --Mdir $(abspath $(BUILD)/vboard) -o xpnn-vboard \
+	  -CFLAGS "-std=c++17 -O2 -I$(abspath cmodel) -I$(abspath host)" \
+	  $(abspath sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a) \
+	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/vboard/build.log 2>&1 || { cat $(BUILD)/vboard/build.log; exit 1; }
+	cp $(BUILD)/vboard/xpnn-vboard $@
 
 # ---- lint ----
 # RTL: every module (file name = module name) linted by Verilator -Wall as a top, and

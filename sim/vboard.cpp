@@ -1,0 +1,158 @@
+// xpnn-vboard — the Verilated RTL board (rtl/xp_board.v) served on a loopback TCP port, so
+// that every host tool reaches it with --port tcp://HOST:PORT, exactly as a model board served
+// by `xpnn serve` (libxpnn's xpnn_serve does the networking).
+//
+// The RTL is clocked on demand: bytes from the client go into the board's byte stream, and
+// the simulation runs until the board has taken them all and its output has been quiet for
+// QUIET_CYCLES cycles (every reply of the commands implemented so far starts within a few
+// hundred cycles of its request's last byte; rtl/README.md has the status of the RTL).
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <getopt.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Vxp_board.h"
+#include "verilated.h"
+#include "xpnn.h"
+
+static const uint64_t QUIET_CYCLES = 4096;
+
+struct vboard {
+    std::unique_ptr<Vxp_board> m;
+    std::deque<uint8_t> in, out;
+    uint64_t cycles = 0;
+
+    void run() {
+        uint64_t quiet = 0;
+        while (!in.empty() || quiet < QUIET_CYCLES) {
+            m->s_tvalid = !in.empty();
+            m->s_tdata = in.empty() ? 0 : in.front();
+            m->m_tready = 1;
+            m->clk = 0;
+            m->eval();
+            bool took = m->s_tvalid && m->s_tready;
+            bool got = m->m_tvalid;
+            uint8_t b = m->m_tdata;
+            m->clk = 1;
+            m->eval();
+            cycles++;
+            if (took) in.pop_front();
+            if (got) out.push_back(b);
+            quiet = got ? 0 : quiet + 1;
+        }
+    }
+};
+
+static void on_rx(void *ctx, const uint8_t *p, size_t n) {
+    vboard *v = static_cast<vboard *>(ctx);
+    v->in.insert(v->in.end(), p, p + n);
+    v->run();
+}
+
+static size_t on_tx(void *ctx, uint8_t *p, size_t cap) {
+    vboard *v = static_cast<vboard *>(ctx);
+    size_t n = 0;
+    while (n < cap && !v->out.empty()) {
+        p[n++] = v->out.front();
+        v->out.pop_front();
+    }
+    return n;
+}
+
+static int quiet_flag;
+static void on_log(void *, const char *line) {
+    if (!quiet_flag) fprintf(stderr, "xpnn-vboard: %s\n", line);
+}
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int) { stop_flag = 1; }
+
+static const char usage[] =
+    "usage: xpnn-vboard [--listen HOST:PORT] [--port-file F] [--once] [-q]\n"
+    "\n"
+    "Serve the Verilated RTL board (rtl/xp_board.v) on TCP, one client at a time, until\n"
+    "SIGINT or SIGTERM; reach it with --port tcp://HOST:PORT from xpnn and libxpnn.\n"
+    "The RTL is in progress (rtl/README.md): it answers the link layer and INFO, STATUS,\n"
+    "RESET and SET_SEED as the C board engine does; the crossbar commands get ERR_CMD.\n"
+    "\n"
+    "  --listen HOST:PORT  address (default 127.0.0.1:0; port 0: any free port)\n"
+    "  --port-file F    write the bound port to F (atomically) once listening\n"
+    "  --once           return after the first client disconnects\n"
+    "  -q, --quiet      no log lines\n"
+    "  -h, --help       this text\n";
+
+int main(int argc, char **argv) {
+    static const struct option lo[] = {
+        {"listen", required_argument, nullptr, 'l'}, {"port-file", required_argument, nullptr, 'p'},
+        {"once", no_argument, nullptr, 'o'},         {"quiet", no_argument, nullptr, 'q'},
+        {"help", no_argument, nullptr, 'h'},         {nullptr, 0, nullptr, 0},
+    };
+    std::string listen = "127.0.0.1:0";
+    xpnn_serve_opts so;
+    memset(&so, 0, sizeof(so));
+    int o;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":qh", lo, nullptr)) != -1) {
+        switch (o) {
+        case 'l': listen = optarg; break;
+        case 'p': so.port_file = optarg; break;
+        case 'o': so.once = 1; break;
+        case 'q': quiet_flag = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case ':': fprintf(stderr, "xpnn-vboard: option %s needs a value (see --help)\n", argv[optind - 1]); return 2;
+        default: fprintf(stderr, "xpnn-vboard: unknown option %s (see --help)\n", argv[optind - 1]); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "xpnn-vboard: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    size_t colon = listen.rfind(':');
+    char *end = nullptr;
+    long port = colon == std::string::npos ? -1 : strtol(listen.c_str() + colon + 1, &end, 10);
+    if (colon == std::string::npos || colon == 0 || !end || *end || port < 0 || port > 65535 ||
+        colon + 1 == listen.size()) {
+        fprintf(stderr, "xpnn-vboard: --listen '%s': want HOST:PORT with PORT 0 … 65535\n", listen.c_str());
+        return 2;
+    }
+    std::string host = listen.substr(0, colon);
+    so.host = host.c_str();
+    so.port = (int)port;
+    so.log = on_log;
+    so.stop = &stop_flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    Verilated::commandArgs(argc, argv);
+    vboard v;
+    v.m.reset(new Vxp_board);
+    v.m->rst = 1;
+    v.m->s_tvalid = 0;
+    v.m->m_tready = 1;
+    for (int k = 0; k < 4; k++) {
+        v.m->clk = 0; v.m->eval();
+        v.m->clk = 1; v.m->eval();
+    }
+    v.m->rst = 0;
+
+    xpnn_served sv = {&v, on_rx, on_tx};
+    char err[XPNN_ERRMSG] = "";
+    int rc = xpnn_serve(&sv, &so, err, sizeof(err));
+    v.m->final();
+    if (rc) {
+        fprintf(stderr, "xpnn-vboard: %s\n", err);
+        return 3;
+    }
+    if (!quiet_flag) fprintf(stderr, "xpnn-vboard: stopped after %llu cycles\n", (unsigned long long)v.cycles);
+    return 0;
+}
