@@ -13,17 +13,10 @@
 #include <vector>
 
 #include "Vxp_board.h"
+#include "cosimutil.h"
 #include "verilated.h"
 #include "xp_board.h"
 
-static uint64_t rs = 1;
-static uint64_t rnd64() {
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static unsigned rndu(unsigned n) { return (unsigned)(rnd64() % n); }
 
 // the RTL's parameters (rtl/xp_board.v defaults)
 static const uint32_t MAX_REQUEST = 1024, MAX_REPLY = 1024;
@@ -95,10 +88,8 @@ struct sim {
 };
 
 int main(int argc, char **argv) {
-    const char *e = getenv("XP_SEED");
-    uint64_t seed = e && *e ? strtoull(e, nullptr, 10) : 1;
+    uint64_t seed = cosim_seed(1000003, 17);
     unsigned nframes = argc > 1 ? (unsigned)strtoul(argv[1], nullptr, 10) : 10000;
-    rs = seed * 1000003 + 17;
     printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-board SEED=%" PRIu64 "), %u frames\n",
            seed, seed, nframes);
 

@@ -7,16 +7,10 @@
 #include <cstdlib>
 
 #include "Vxp_datapath_tb_top.h"
+#include "cosimutil.h"
 #include "verilated.h"
 #include "xp_cmodel.h"
 
-static uint64_t rs = 1;
-static uint64_t rnd64() {
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 static int64_t rndr(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd64() % (uint64_t)(hi - lo + 1)); }
 static int64_t clamp(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 static int64_t sext(uint64_t v, int bits) { return (int64_t)(v << (64 - bits)) >> (64 - bits); }
@@ -37,9 +31,7 @@ static uint64_t cycle, fails;
     } while (0)
 
 int main(int argc, char **argv) {
-    const char *e = getenv("XP_SEED");
-    uint64_t seed = e && *e ? strtoull(e, nullptr, 10) : 1, n = argc > 1 ? strtoull(argv[1], nullptr, 10) : 100000;
-    rs = seed * 7919 + 3;
+    uint64_t seed = cosim_seed(7919, 3), n = argc > 1 ? strtoull(argv[1], nullptr, 10) : 100000;
     printf("tb_datapath: XP_SEED=%" PRIu64 ", %" PRIu64 " random cases per unit\n", seed, n);
     Verilated::randReset(2);  // random initial register values
     Verilated::commandArgs(argc, argv);

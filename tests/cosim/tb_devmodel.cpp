@@ -10,20 +10,13 @@
 #include <memory>
 
 #include "Vxp_devmodel.h"
+#include "cosimutil.h"
 #include "verilated.h"
 #include "xp_cmodel.h"
 extern "C" {
 #include "xp_cmodel_impl.h"
 }
 
-static uint64_t rs = 1;
-static uint64_t rnd64() {
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static unsigned rndu(unsigned n) { return (unsigned)(rnd64() % n); }
 static int32_t clampi(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 
 struct want { unsigned sp, sn, fvp, fvn, eg; int eo; };
@@ -52,10 +45,8 @@ static want spec(const xp_params &p, bool column, unsigned t, unsigned r, unsign
 }
 
 int main(int argc, char **argv) {
-    const char *e = getenv("XP_SEED");
-    uint64_t seed = e && *e ? strtoull(e, nullptr, 10) : 1;
+    uint64_t seed = cosim_seed(31337, 5);
     unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], nullptr, 10) : 20000;
-    rs = seed * 31337 + 5;
     printf("tb_devmodel: XP_SEED=%" PRIu64 ", 4 boards x %u requests\n", seed, n);
     Verilated::randReset(2);
     Verilated::commandArgs(argc, argv);
