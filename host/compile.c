@@ -244,15 +244,14 @@ int xpnn_compile(xpnn_image *img, const xpnn_net *n, const xp_params *geom, cons
 					o->warn(o->ctx, msg);
 				off = off < -amax - 1 ? -amax - 1 : amax;
 			}
-			for (unsigned rb = 0; rb < L->nrb; rb++) {
-				xp_adc *a = &L->adc[(size_t)rb * no + j];
-				unsigned g, s;
+			/* every row block of the column reads out in out_scale */
+			unsigned g, sh;
 
-				pick_gain(ratio, XP_ADC_SHIFT_MAX, &g, &s);
-				a->gain = (uint8_t)g;
-				a->shift = (uint8_t)s;
-				a->offset = (int16_t)(rb == ni / geom->rows ? off : 0);
-			}
+			pick_gain(ratio, XP_ADC_SHIFT_MAX, &g, &sh);
+			for (unsigned rb = 0; rb < L->nrb; rb++)
+				L->adc[(size_t)rb * no + j] = (xp_adc){
+					.gain = (uint8_t)g, .shift = (uint8_t)sh,
+					.offset = (int16_t)(rb == ni / geom->rows ? off : 0) };
 		}
 	}
 	xpnn_net_free(&c);

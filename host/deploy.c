@@ -162,8 +162,13 @@ int xpnn_board_eval(xpnn_board *b, const uint8_t *pix, unsigned features, const 
 	for (uint32_t s = 0; s < count; s += chunk) {
 		uint32_t B = count - s < chunk ? count - s : chunk;
 
-		xpnn_dac_codes(in->dac_bits, pix + (size_t)s * sh.n_in, x, (size_t)B * sh.n_in);
-		if ((rc = xpnn_run(b, x, B, 0, y, NULL))) {
+		const uint8_t *codes = pix + (size_t)s * sh.n_in;
+
+		if (in->dac_bits != 8) { /* 8-bit DAC codes are the pixels: no copy */
+			xpnn_dac_codes(in->dac_bits, codes, x, (size_t)B * sh.n_in);
+			codes = x;
+		}
+		if ((rc = xpnn_run(b, codes, B, 0, y, NULL))) {
 			xpnn_errf(err, errlen, "%s", xpnn_errmsg(b));
 			goto out;
 		}

@@ -44,16 +44,6 @@ int xpnn_dataset_check(const xpnn_dataset *d, const xpnn_net *n, const char *wha
 	return 0;
 }
 
-/* splitmix64: shuffles only */
-static uint64_t mix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 float xpnn_twin_accuracy(xpnn_net *n, const xpnn_dataset *d, uint32_t *confusion)
 {
 	unsigned chunk = 500, K = n->width[n->nlayers];
@@ -147,7 +137,7 @@ int xpnn_train(xpnn_net *n, const xpnn_dataset *d, const xpnn_dataset *test,
 				goto fail;
 		}
 		for (uint32_t i = d->n; i > 1; i--) {
-			uint32_t j = (uint32_t)(mix(&rs) % i), tmp = perm[i - 1];
+			uint32_t j = (uint32_t)(xpnn_splitmix64(&rs) % i), tmp = perm[i - 1];
 
 			perm[i - 1] = perm[j];
 			perm[j] = tmp;

@@ -41,21 +41,12 @@ struct xpnn_twin {
 	uint64_t rs[4];      /* xoshiro256** state of the noise */
 };
 
-/* ---- random numbers (noise, init, shuffles): xoshiro256** seeded by splitmix64 ---- */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
+/* ---- random numbers (noise, init): xoshiro256** seeded by splitmix64 ---- */
 
 static void rng_seed(uint64_t s[4], uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
-		s[i] = splitmix64(&seed);
+		s[i] = xpnn_splitmix64(&seed);
 }
 
 static inline uint64_t rotl64(uint64_t x, int k)
@@ -612,7 +603,8 @@ static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 	}
 }
 
-const float *xpnn_twin_forward(xpnn_twin *t, const float *x, unsigned B, int train)
+/* The forward pass through layers 0 … nl-1 (their inputs x[0 … nl]). */
+static void forward_layers(xpnn_twin *t, const float *x, unsigned B, int train, unsigned nl)
 {
 	xpnn_net *n = t->n;
 
@@ -630,9 +622,14 @@ const float *xpnn_twin_forward(xpnn_twin *t, const float *x, unsigned B, int tra
 	} else {
 		memcpy(t->x[0], x, sizeof(float) * B * n->width[0]);
 	}
-	for (unsigned l = 0; l < n->nlayers; l++)
+	for (unsigned l = 0; l < nl; l++)
 		layer_forward(t, l, train && t->noise);
-	return t->x[n->nlayers];
+}
+
+const float *xpnn_twin_forward(xpnn_twin *t, const float *x, unsigned B, int train)
+{
+	forward_layers(t, x, B, train, t->n->nlayers);
+	return t->x[t->n->nlayers];
 }
 
 const float *xpnn_twin_forward_u8(xpnn_twin *t, const uint8_t *x, unsigned B, int train)
@@ -880,10 +877,9 @@ int xpnn_net_calibrate(xpnn_net *n, const uint8_t *x, unsigned count, double pct
 		for (unsigned s = 0; s < count; s += chunk) {
 			unsigned B = count - s < chunk ? count - s : chunk;
 
-			t->B = B;
 			for (size_t k = 0; k < (size_t)B * n->width[0]; k++)
 				t->xin[k] = (float)x[(size_t)s * n->width[0] + k] / 255.0f;
-			xpnn_twin_forward(t, t->xin, B, 0); /* layers < l are calibrated */
+			forward_layers(t, t->xin, B, 0, l); /* layers < l are calibrated */
 			pass_weights(t, l, 0);
 			for (unsigned rb = 0; rb < nrb; rb++) {
 				unsigned r0 = rb * R, r1 = r0 + R < ni ? r0 + R : ni;

@@ -23,6 +23,16 @@ __attribute__((format(printf, 3, 4))) static inline void xpnn_errf(char *err, si
 	va_end(ap);
 }
 
+/* splitmix64: a seeded stream (shuffles, and the seeding of the twin's xoshiro256**). */
+static inline uint64_t xpnn_splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
 /* Monotonic milliseconds, for deadlines. */
 static inline int64_t xpnn_now_ms(void)
 {

@@ -223,6 +223,20 @@ module xp_board #(
                            body_byte({{(32 - TXA){1'b0}}, r_idx});
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
 
+    // ready for the next frame: after a reply, and at reset
+    task next_frame;
+        begin
+            rx_n <= 0;
+            f_cmd <= 8'hFF;
+            f_seq <= 8'h00;
+            f_last4 <= 32'd0;
+            rx_crc_clear <= 1'b1;
+            r_idx <= 0;
+            r_crcn <= 3'd0;
+            state <= S_RX;
+        end
+    endtask
+
     integer k;
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
@@ -383,35 +397,19 @@ module xp_board #(
             if (enc_tready) begin
                 enc_tvalid <= 1'b0;
                 out_idx <= out_idx + 1'b1;
-                if (enc_tlast) begin
-                    // the next frame
-                    rx_n <= 0;
-                    f_cmd <= 8'hFF;
-                    f_seq <= 8'h00;
-                    f_last4 <= 32'd0;
-                    rx_crc_clear <= 1'b1;
-                    r_idx <= 0;
-                    r_crcn <= 3'd0;
-                    state <= S_RX;
-                end else begin
+                if (enc_tlast)
+                    next_frame;
+                else
                     state <= S_RD;
-                end
             end
         end
         default: state <= S_RX;
         endcase
         if (rst) begin
-            state <= S_RX;
+            next_frame;
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
-            rx_n <= 0;
-            f_cmd <= 8'hFF;
-            f_seq <= 8'h00;
-            f_last4 <= 32'd0;
-            rx_crc_clear <= 1'b1;
-            r_idx <= 0;
-            r_crcn <= 3'd0;
             boot_id <= BOOT_ID;
             frames_ok <= 32'd0;
             duplicates <= 32'd0;

@@ -28,9 +28,9 @@ module xp_prog #(
     wire        [18:0] gr = (gf + 19'd512) >> 10;                     // rnd(·, 10)
     /* verilator lint_on UNUSEDSIGNAL */
     wire        [9:0]  g1 = gr[9:0];
-    wire signed [19:0] zs = z * $signed({1'b0, s_prog});             // |z · σ| ≤ 186 · 1023
-    wire signed [19:0] noise = (zs + 20'sd128) >>> 8;                 // rnd(z · σ, 5 + 3)
-    wire signed [20:0] sum = $signed({11'd0, g1}) + {noise[19], noise};
+    wire signed [10:0] noise;                                         // scale(z, s_prog, 3)
+    xp_scale #(.F(3), .SIGMA_W(10)) sc (.z(z), .sigma(s_prog), .y(noise));
+    wire signed [20:0] sum = $signed({11'd0, g1}) + {{10{noise[10]}}, noise};
     wire        [7:0]  gc = sum < 0 ? 8'd0 : sum > 21'sd255 ? 8'd255 : sum[7:0];
 
     assign g = stuck ? stuck_val : gc;

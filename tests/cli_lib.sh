@@ -60,11 +60,12 @@ same() {
 	fi
 }
 
-# serve NAME SEED: a model board served on a free port; sets PORT to tcp://127.0.0.1:N.
-serve() {
-	local pf="$T/$1.port" i
-	"$XPNN" serve --port "model:seed=$2" --listen 127.0.0.1:0 --port-file "$pf" \
-		>"$T/$1.log" 2>&1 &
+# start_server NAME CMD…: run a server CMD… --port-file F in the background (logging to
+# $T/NAME.log); wait for its port; set PORT to tcp://127.0.0.1:N and SERVER_PID.
+start_server() {
+	local name=$1 pf="$T/$1.port" i
+	shift
+	"$@" --port-file "$pf" >"$T/$name.log" 2>&1 &
 	PIDS+=($!)
 	SERVER_PID=$!
 	for i in $(seq 200); do
@@ -72,11 +73,16 @@ serve() {
 		sleep 0.05
 	done
 	if [ ! -s "$pf" ]; then
-		bad "serve $1: no port file after 10 s"
-		show "$T/$1.log"
+		bad "$name: no port file after 10 s"
+		show "$T/$name.log"
 		exit 1
 	fi
 	PORT="tcp://127.0.0.1:$(cat "$pf")"
-	ok "serve $1 on $PORT"
+	ok "$name listening on $PORT"
+}
+
+# serve NAME SEED: a model board with that device seed on a free port.
+serve() {
+	start_server "$1" "$XPNN" serve --port "model:seed=$2" --listen 127.0.0.1:0
 }
 

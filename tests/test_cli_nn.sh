@@ -216,12 +216,8 @@ has out "confusion matrix" "and the confusion matrix"
 sed 's/, [0-9.]* s)/)/' "$T/out" >"$T/ev_inproc.txt"
 
 # the same host code on a served board: load, then eval in another process
-pf="$T/nn.port"
-"$XPNN" serve --port "model:rows=16,cols=8,tiles=16" --listen 127.0.0.1:0 --port-file "$pf" \
-	>"$T/nn.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 200); do [ -s "$pf" ] && break; sleep 0.05; done
-P="tcp://127.0.0.1:$(cat "$pf")"
+start_server nn "$XPNN" serve --port "model:rows=16,cols=8,tiles=16"
+P=$PORT
 expect 0 "load onto a served board" "$XPNN" load --port "$P" "$T/i.img"
 expect 0 "eval on the served board" "$XPNN" eval --port "$P" $E
 sed 's/, [0-9.]* s)/)/' "$T/out" >"$T/ev_served.txt"

@@ -15,17 +15,6 @@ unset XPNN_PORT
 . "$(dirname "$0")/cli_lib.sh"
 start=$SECONDS
 
-# start NAME CMD…: a server writing $T/NAME.port; sets PORT
-start_server() {
-	local name=$1 pf="$T/$1.port"
-	shift
-	"$@" --port-file "$pf" >"$T/$name.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 200); do [ -s "$pf" ] && break; sleep 0.05; done
-	if [ ! -s "$pf" ]; then bad "$name: no port file"; show "$T/$name.log"; exit 1; fi
-	PORT="tcp://127.0.0.1:$(cat "$pf")"
-	ok "$name listening on $PORT"
-}
 
 expect 0 "xpnn-vboard --help" "$VBOARD" --help
 has out "--listen" "--help lists the options"
