@@ -93,9 +93,9 @@ $(foreach m,$(MUTANTS) $(PROTO_MUTANTS),$(eval $(call cmodel_lib,$(BUILD)/mut$(m
 # ---- libxpnn (host/) and the xpnn CLI ----
 HOST_CFLAGS = $(XCFLAGS) -D_DEFAULT_SOURCE -Ihost
 LIBXPNN_SRC := $(filter-out host/xpnn_cli%.c,$(wildcard host/*.c))
-CLI_OBJ := $(BUILD)/host/xpnn_cli.o $(BUILD)/host/xpnn_cli_nn.o
+CLI_OBJ := $(BUILD)/host/xpnn_cli.o $(BUILD)/host/xpnn_cli_nn.o $(BUILD)/host/xpnn_cli_hil.o
 LIBXPNN_HDR := host/xpnn.h host/util.h host/dataset.h host/safetensors.h host/twin.h host/train.h \
-  host/compile.h host/cli.h host/meta.h $(CMODEL_HDR)
+  host/compile.h host/cli.h host/meta.h host/hil.h $(CMODEL_HDR)
 HOST_LDLIBS := -ljansson -lz -lopenblas -lm $(LDLIBS)
 
 $(BUILD)/host/%.o: host/%.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp

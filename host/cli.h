@@ -6,6 +6,7 @@
 #define XPNN_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -76,11 +77,42 @@ enum { O_PORT = 256, O_TIMEOUT, O_RETRIES };
 int cli_getopt(cli *c, int argc, char **argv, const char *sopts, const struct option *lo,
 	       const char *help, int *rc);
 
-/* The subcommands of xpnn_cli_nn.c. */
+/* ---- shared by the subcommands of xpnn_cli_nn.c and xpnn_cli_hil.c ---- */
+
+/* A finite decimal number in [lo, hi]. */
+int opt_float(const cli *c, const char *opt, const char *s, double lo, double hi, double *out);
+
+/* Where a labelled data set comes from: an IDX pair, or a Fashion-MNIST directory's split. */
+typedef struct dsrc {
+	const char *dir, *images, *labels;
+} dsrc;
+struct xpnn_dataset;
+int ds_load(const cli *c, const dsrc *s, const char *split, const char *img_opt,
+	    struct xpnn_dataset *d);
+
+/* SIGINT and SIGTERM set interrupted. */
+extern volatile sig_atomic_t interrupted;
+void catch_sigint(void);
+
+/* Progress: a bar with rate and ETA on a terminal, plain lines at most every 10 s otherwise. */
+typedef struct progress {
+	const cli *c;
+	int tty;
+	int64_t t0, last;
+	const char *unit;
+	int shown;
+} progress;
+void progress_init(progress *p, const cli *c, const char *unit);
+/* done of total units; extra is appended (may be ""). */
+void progress_show(progress *p, uint64_t done, uint64_t total, const char *extra);
+void progress_end(progress *p);
+
+/* The subcommands of xpnn_cli_nn.c and xpnn_cli_hil.c. */
 int cmd_train(cli *c, int argc, char **argv);
 int cmd_compile(cli *c, int argc, char **argv);
 int cmd_load(cli *c, int argc, char **argv);
 int cmd_eval(cli *c, int argc, char **argv);
-extern const char help_train[], help_compile[], help_load[], help_eval[];
+int cmd_hil(cli *c, int argc, char **argv);
+extern const char help_train[], help_compile[], help_load[], help_eval[], help_hil[];
 
 #endif /* XPNN_CLI_H */

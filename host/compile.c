@@ -42,6 +42,29 @@ static int layer_alloc(xpnn_image_layer *L)
 	return L->codes && L->adc && L->w_scale ? 0 : -1;
 }
 
+int xpnn_image_copy(xpnn_image *dst, const xpnn_image *src)
+{
+	*dst = *src;
+	for (unsigned l = 0; l < XP_MAX_LAYERS; l++) {
+		dst->layer[l].codes = NULL;
+		dst->layer[l].adc = NULL;
+		dst->layer[l].w_scale = NULL;
+	}
+	for (unsigned l = 0; l < src->nlayers; l++) {
+		const xpnn_image_layer *S = &src->layer[l];
+		xpnn_image_layer *D = &dst->layer[l];
+
+		if (layer_alloc(D)) {
+			xpnn_image_free(dst);
+			return -1;
+		}
+		memcpy(D->codes, S->codes, (size_t)(S->n_in + S->bias) * S->n_out * 2);
+		memcpy(D->adc, S->adc, (size_t)S->nrb * S->n_out * sizeof(xp_adc));
+		memcpy(D->w_scale, S->w_scale, S->n_out * sizeof(float));
+	}
+	return 0;
+}
+
 /* Tile lists, row and column blocks of every layer, given sizes; checks the limits of
  * numerics §9 against g. */
 static int place(xpnn_image *img, const xp_params *g, char *err, size_t errlen)

@@ -55,6 +55,8 @@ typedef struct xpnn_compile_opts {
 int xpnn_compile(xpnn_image *img, const xpnn_net *n, const xp_params *geom, const uint8_t *cal,
 		 unsigned ncal, const xpnn_compile_opts *o, char *err, size_t errlen);
 void xpnn_image_free(xpnn_image *img);
+/* Deep copy; 0, or -1 (out of memory) with *dst freed. */
+int xpnn_image_copy(xpnn_image *dst, const xpnn_image *src);
 
 /* Does the image fit geometry g (rows, cols, bit widths equal; tiles within T)? */
 int xpnn_image_fits(const xpnn_image *img, const xp_params *g, const char *what, char *err,

@@ -711,6 +711,50 @@ static int fsync_dir(const char *path)
 	return rc;
 }
 
+int xpnn_write_file_atomic(const char *path, const void *buf, size_t n, char *err,
+			   size_t errlen)
+{
+	char *tmp = malloc(strlen(path) + 32);
+	FILE *f;
+
+	if (!tmp) {
+		xpnn_errf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
+	f = fopen(tmp, "wb");
+	if (!f) {
+		xpnn_errf(err, errlen, "%s: cannot create %s: %s: check that the directory exists and "
+			  "is writable", path, tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if ((n && fwrite(buf, 1, n, f) != n) || fflush(f) || fsync(fileno(f)) < 0) {
+		xpnn_errf(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+		fclose(f);
+		goto fail;
+	}
+	if (fclose(f)) {
+		xpnn_errf(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		xpnn_errf(err, errlen, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+		goto fail;
+	}
+	free(tmp);
+	if (fsync_dir(path) < 0) {
+		xpnn_errf(err, errlen, "%s: written, but its directory cannot be fsync'd: %s", path,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
 int xpnn_st_write(const char *path, const xpnn_tensor *t, size_t n, const json_t *meta,
 		  char *err, size_t errlen)
 {

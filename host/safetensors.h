@@ -91,6 +91,11 @@ const char *xpnn_st_meta(const xpnn_st *st, const char *key);
 int xpnn_st_write(const char *path, const xpnn_tensor *t, size_t n, const json_t *meta,
 		  char *err, size_t errlen);
 
+/* Write n bytes to path atomically, the same way (temporary file, fsync, rename, directory
+ * fsync). Returns 0, or -1 with err; path is untouched on failure before the rename. */
+int xpnn_write_file_atomic(const char *path, const void *buf, size_t n, char *err,
+			   size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,7 @@
 struct xpnn_twin {
 	xpnn_net *n;
 	unsigned maxb, B;
+	unsigned l0;         /* the last pass started at layer l0 (backward stops there) */
 	int train;
 	float *x[MAXL + 1];  /* x[l] (B, width[l]): input of layer l as the pass used it;
 				x[L]: logits */
@@ -267,6 +268,27 @@ void xpnn_net_quant_weights(xpnn_net *n)
 	}
 }
 
+/* A weight or bias code: round half up, clamped to ±cmax — the compiler's mapping. */
+static inline float code_of(float v, float step, float cmax)
+{
+	return fminf(fmaxf(floorf(v / step + 0.5f), -cmax), cmax);
+}
+
+void xpnn_net_codes(const xpnn_net *n, unsigned l, int8_t *k)
+{
+	unsigned ni = n->width[l], no = n->width[l + 1];
+	float cmax = (float)((1u << n->code_bits) - 1), fs = xpnn_net_in_fs(n, l);
+
+	for (unsigned j = 0; j < no; j++) {
+		float sw = n->q[l].sw[j];
+
+		for (unsigned i = 0; i < ni; i++)
+			k[(size_t)i * no + j] =
+				(int8_t)code_of(n->w[l][(size_t)j * ni + i], sw, cmax);
+		k[(size_t)ni * no + j] = (int8_t)code_of(n->b[l][j], sw * fs, cmax);
+	}
+}
+
 /* ---- noise ---- */
 
 void xpnn_noise_default(xpnn_noise *nz, float scale)
@@ -404,10 +426,10 @@ static void pass_weights(xpnn_twin *t, unsigned l, int noisy)
 
 			sw = n->q[l].sw[j];
 			for (unsigned i = 0; i < ni; i++) {
-				wc[i] = fminf(fmaxf(round_half_up(w[i] / sw), -cmax), cmax);
+				wc[i] = code_of(w[i], sw, cmax);
 				wq[i] = wc[i] * sw;
 			}
-			bc = fminf(fmaxf(round_half_up(n->b[l][j] / (sw * fs)), -cmax), cmax);
+			bc = code_of(n->b[l][j], sw * fs, cmax);
 			t->bc[l][j] = bc;
 			b = bc * sw * fs;
 		} else {
@@ -603,32 +625,57 @@ static void layer_forward(xpnn_twin *t, unsigned l, int noisy)
 	}
 }
 
-/* The forward pass through layers 0 … nl-1 (their inputs x[0 … nl]). */
-static void forward_layers(xpnn_twin *t, const float *x, unsigned B, int train, unsigned nl)
+/* The forward pass through layers l0 … nl-1 (their inputs x[l0 … nl]), x the input of layer
+ * l0; measured outputs (may be NULL) replace the twin's where given. */
+static void forward_layers(xpnn_twin *t, unsigned l0, const float *x, unsigned B, int train,
+			   unsigned nl, const xpnn_measured *m)
 {
 	xpnn_net *n = t->n;
 
 	if (B > t->maxb)
 		B = t->maxb;
 	t->B = B;
+	t->l0 = l0;
 	t->train = train;
 	if (n->quant) {
 		xpnn_net_quant_weights(n);
 		/* the board's DAC takes codes: quantise the input */
-		float xmax = (float)((1u << n->dac_bits) - 1), sx = 1.0f / xmax;
+		float xmax = (float)((1u << n->dac_bits) - 1);
+		float sx = xpnn_net_in_fs(n, l0) / xmax;
 
-		for (size_t k = 0; k < (size_t)B * n->width[0]; k++)
-			t->x[0][k] = fminf(fmaxf(round_half_up(x[k] / sx), 0.0f), xmax) * sx;
+		for (size_t k = 0; k < (size_t)B * n->width[l0]; k++)
+			t->x[l0][k] = fminf(fmaxf(round_half_up(x[k] / sx), 0.0f), xmax) * sx;
 	} else {
-		memcpy(t->x[0], x, sizeof(float) * B * n->width[0]);
+		memcpy(t->x[l0], x, sizeof(float) * B * n->width[l0]);
 	}
-	for (unsigned l = 0; l < nl; l++)
+	for (unsigned l = l0; l < nl; l++) {
+		size_t sz = sizeof(float) * B * n->width[l + 1];
+
 		layer_forward(t, l, train && t->noise);
+		if (!m || !m->h[l])
+			continue;
+		/* physics-aware training: the board's outputs are the pass's; the next layer
+		 * runs on the board's activations, and the backward pass goes through them */
+		memcpy(t->h[l], m->h[l], sz);
+		if (l + 1 == n->nlayers)
+			memcpy(t->x[l + 1], m->h[l], sz);
+		else if (m->a[l])
+			memcpy(t->x[l + 1], m->a[l], sz);
+	}
 }
 
 const float *xpnn_twin_forward(xpnn_twin *t, const float *x, unsigned B, int train)
 {
-	forward_layers(t, x, B, train, t->n->nlayers);
+	forward_layers(t, 0, x, B, train, t->n->nlayers, NULL);
+	return t->x[t->n->nlayers];
+}
+
+const float *xpnn_twin_forward_ex(xpnn_twin *t, unsigned l0, const float *x, unsigned B,
+				  int train, const xpnn_measured *m)
+{
+	if (l0 >= t->n->nlayers)
+		return NULL;
+	forward_layers(t, l0, x, B, train, t->n->nlayers, m);
 	return t->x[t->n->nlayers];
 }
 
@@ -700,8 +747,13 @@ void xpnn_twin_backward(xpnn_twin *t)
 	const xpnn_net *n = t->n;
 	unsigned B = t->B, R = n->rows;
 
-	/* t->da holds the gradient of the logits (xpnn_twin_loss) */
-	for (unsigned li = n->nlayers; li-- > 0;) {
+	/* t->da holds the gradient of the logits (xpnn_twin_loss); layers below the pass's
+	 * first get no gradient */
+	for (unsigned li = 0; li < t->l0; li++) {
+		memset(t->dw[li], 0, sizeof(float) * n->width[li] * n->width[li + 1]);
+		memset(t->db[li], 0, sizeof(float) * n->width[li + 1]);
+	}
+	for (unsigned li = n->nlayers; li-- > t->l0;) {
 		unsigned ni = n->width[li], no = n->width[li + 1], nrb = t->nb[li];
 		int masked = t->masked[li];
 		float *dh = t->da;
@@ -737,13 +789,13 @@ void xpnn_twin_backward(xpnn_twin *t)
 				for (unsigned i = 0; i < B; i++)
 					for (unsigned j = 0; j < no; j++)
 						t->db[li][j] += dp[(size_t)i * no + j];
-			if (li > 0 && r1 > r0)
+			if (li > t->l0 && r1 > r0)
 				/* the gradient of the layer's input goes to t->p, then t->da */
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B,
 					    (int)(r1 - r0), (int)no, 1.0f, dp, (int)no,
 					    t->wq[li] + r0, (int)ni, 0.0f, t->p + r0, (int)ni);
 		}
-		if (li > 0)
+		if (li > t->l0)
 			memcpy(t->da, t->p, sizeof(float) * B * ni);
 	}
 }
@@ -792,7 +844,7 @@ void xpnn_opt_step(xpnn_opt *o, xpnn_net *n, xpnn_twin *t, float lr)
 	float bc2 = 1.0f - powf(o->beta2, (float)o->step);
 	float a = lr * sqrtf(bc2) / bc1;
 
-	for (unsigned l = 0; l < n->nlayers; l++) {
+	for (unsigned l = o->first; l < n->nlayers; l++) {
 		size_t sz[2] = { (size_t)n->width[l] * n->width[l + 1], n->width[l + 1] };
 		float *p[2] = { n->w[l], n->b[l] };
 		const float *g[2] = { t->dw[l], t->db[l] };
@@ -879,7 +931,7 @@ int xpnn_net_calibrate(xpnn_net *n, const uint8_t *x, unsigned count, double pct
 
 			for (size_t k = 0; k < (size_t)B * n->width[0]; k++)
 				t->xin[k] = (float)x[(size_t)s * n->width[0] + k] / 255.0f;
-			forward_layers(t, t->xin, B, 0, l); /* layers < l are calibrated */
+			forward_layers(t, 0, t->xin, B, 0, l, NULL); /* layers < l are calibrated */
 			pass_weights(t, l, 0);
 			for (unsigned rb = 0; rb < nrb; rb++) {
 				unsigned r0 = rb * R, r1 = r0 + R < ni ? r0 + R : ni;

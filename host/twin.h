@@ -108,6 +108,23 @@ void xpnn_twin_set_noise(xpnn_twin *t, const xpnn_noise *nz, uint64_t seed);
  * valid until the next pass. train != 0 keeps what the backward pass needs and applies
  * the noise (if set). */
 const float *xpnn_twin_forward(xpnn_twin *t, const float *x, unsigned B, int train);
+/* Outputs measured on a board, for physics-aware training: h[l] (B, n_out of layer l) are
+ * layer l's pre-activation outputs (S · s_out), a[l] the next layer's inputs the board
+ * computed from them (DAC code · the next layer's input step; hidden layers). NULL entries:
+ * the twin's own. */
+typedef struct xpnn_measured {
+	const float *h[XP_MAX_LAYERS];
+	const float *a[XP_MAX_LAYERS];
+} xpnn_measured;
+
+/* Forward pass from layer l0 (x: its inputs (B, width[l0]) in [0, in_fs(l0)]), layers
+ * below untouched. With m, each layer whose output is measured continues from the measured
+ * values: the loss is taken on the board's outputs and the backward pass runs through the
+ * twin's weights at the board's activations (ReLU and ADC masks from them). The backward
+ * pass that follows computes gradients of layers l0 … L-1 only (the others are zeroed).
+ * NULL if l0 is not a layer. */
+const float *xpnn_twin_forward_ex(xpnn_twin *t, unsigned l0, const float *x, unsigned B,
+				  int train, const xpnn_measured *m);
 /* The same from pixel codes (B, n_in) u8: x = code / 255 * in_fs(0). */
 const float *xpnn_twin_forward_u8(xpnn_twin *t, const uint8_t *x, unsigned B, int train);
 /* Mean cross-entropy of the last forward pass against labels; sets the gradient of the
@@ -132,6 +149,7 @@ typedef struct xpnn_opt {
 	int kind;
 	float lr, momentum, beta1, beta2, eps, weight_decay;
 	uint64_t step;
+	unsigned first;  /* layers below are frozen (not updated); 0 after init */
 	float *m[XP_MAX_LAYERS][2], *v[XP_MAX_LAYERS][2]; /* state per layer: [0] w, [1] b */
 } xpnn_opt;
 
@@ -148,6 +166,11 @@ void xpnn_opt_step(xpnn_opt *o, xpnn_net *n, xpnn_twin *t, float lr);
  * q[l].s_out, cg, amul_r, and adc_clip. Allocates q[] (quantisation on). */
 int xpnn_net_calibrate(xpnn_net *n, const uint8_t *x, unsigned count, double pct, char *err,
 		       size_t errlen);
+
+/* The signed weight codes of layer l as the quantised pass and the compiler map them: k
+ * (n_in + 1, n_out), row i < n_in the weight of input i, row n_in the bias row; each
+ * clamp(round-half-up(w / sw[j]), ±(2^code_bits - 1)). q[l].sw must be valid. */
+void xpnn_net_codes(const xpnn_net *n, unsigned l, int8_t *k);
 
 /* Recompute q[l].sw from max |W| per column and cg from it (quantisation at training time;
  * layers whose q[l].fixed is set keep theirs). */

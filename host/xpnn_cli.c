@@ -196,6 +196,7 @@ static const char help_main[] =
 	"  compile         model → board image: tiles, conductance codes, ADC settings\n"
 	"  load            program an image onto the board, optionally read back and verify\n"
 	"  eval            accuracy and confusion matrix on the board (or of a model/image)\n"
+	"  hil             hardware-in-the-loop fine-tuning on the board (pat, spsa, …)\n"
 	"  help [SUB|port] this text, one subcommand's options, or the port syntax\n"
 	"\n"
 	"`xpnn SUB --help` lists a subcommand's options. --version prints the version.\n"
@@ -2336,14 +2337,14 @@ static int cmd_run(cli *c, int argc, char **argv)
 		goto out;
 	}
 	{
-		int progress = !c->quiet && count > bmax && isatty(STDERR_FILENO);
+		int show = !c->quiet && count > bmax && isatty(STDERR_FILENO);
 		double t0 = now_s(), last = 0;
 
 		for (uint64_t i = 0; i < count; i += bmax) {
 			uint32_t nb = (uint32_t)(count - i < bmax ? count - i : bmax);
 
 			if ((rc = xpnn_run(c->b, x + (size_t)i * shape.n_in, nb, flags, y, NULL))) {
-				if (progress)
+				if (show)
 					fputc('\n', stderr);
 				rc = board_err(c, rc, NULL);
 				goto out;
@@ -2352,7 +2353,7 @@ static int cmd_run(cli *c, int argc, char **argv)
 				put_le16(out.f, y, (size_t)nb * k);
 			else
 				put_text(out.f, y, nb, k);
-			if (progress) {
+			if (show) {
 				double t = now_s() - t0;
 				uint64_t done = i + nb;
 
@@ -2366,7 +2367,7 @@ static int cmd_run(cli *c, int argc, char **argv)
 				}
 			}
 		}
-		if (progress)
+		if (show)
 			fputc('\n', stderr);
 	}
 	rc = out_commit(c, &out);
@@ -2573,6 +2574,7 @@ static const cmd cmds[] = {
 	{ "compile", cmd_compile, help_compile },
 	{ "load", cmd_load, help_load },
 	{ "eval", cmd_eval, help_eval },
+	{ "hil", cmd_hil, help_hil },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -67,8 +67,7 @@ enum {
 
 /* ---- shared option handling ---- */
 
-/* A finite decimal number in [lo, hi]. */
-static int opt_float(const cli *c, const char *opt, const char *s, double lo, double hi,
+int opt_float(const cli *c, const char *opt, const char *s, double lo, double hi,
 		     double *out)
 {
 	char *end;
@@ -88,12 +87,7 @@ static int opt_float(const cli *c, const char *opt, const char *s, double lo, do
 	return RC_OK;
 }
 
-/* Where a labelled data set comes from: an IDX pair, or a Fashion-MNIST directory's split. */
-typedef struct dsrc {
-	const char *dir, *images, *labels;
-} dsrc;
-
-static int ds_load(const cli *c, const dsrc *s, const char *split, const char *img_opt,
+int ds_load(const cli *c, const dsrc *s, const char *split, const char *img_opt,
 		   xpnn_dataset *d)
 {
 	char err[768];
@@ -114,7 +108,7 @@ static int ds_load(const cli *c, const dsrc *s, const char *split, const char *i
 	return RC_OK;
 }
 
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig)
 {
@@ -122,7 +116,7 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-static void catch_sigint(void)
+void catch_sigint(void)
 {
 	struct sigaction sa;
 
@@ -134,15 +128,7 @@ static void catch_sigint(void)
 
 /* ---- progress: a bar with rate and ETA on a terminal, plain lines otherwise ---- */
 
-typedef struct progress {
-	const cli *c;
-	int tty;
-	int64_t t0, last;
-	const char *unit;
-	int shown;
-} progress;
-
-static void progress_init(progress *p, const cli *c, const char *unit)
+void progress_init(progress *p, const cli *c, const char *unit)
 {
 	memset(p, 0, sizeof(*p));
 	p->c = c;
@@ -162,7 +148,7 @@ static void fmt_eta(char *buf, size_t len, double s)
 }
 
 /* done of total units; extra is appended (may be ""). Plain lines at most every 10 s. */
-static void progress_show(progress *p, uint64_t done, uint64_t total, const char *extra)
+void progress_show(progress *p, uint64_t done, uint64_t total, const char *extra)
 {
 	int64_t now = xpnn_now_ms();
 	double el = (double)(now - p->t0) / 1e3, rate = el > 0 ? (double)done / el : 0;
@@ -196,7 +182,7 @@ static void count_progress(void *ctx, unsigned done, unsigned total)
 	progress_show(ctx, done, total, "");
 }
 
-static void progress_end(progress *p)
+void progress_end(progress *p)
 {
 	if (p->shown)
 		fputs("\r\033[K", stderr);
