@@ -111,6 +111,14 @@ $(BUILD)/libxpnn.a: $(patsubst host/%.c,$(BUILD)/host/%.o,$(LIBXPNN_SRC))
 	ar rcs $@ $^
 $(BUILD)/xpnn: $(CLI_OBJ) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
+# The CLI with a deliberately wrong restore (hil.c, XPNN_HIL_MUTANT_RESTORE): tests/test_hil.sh
+# shows that its kill/resume identity check catches it. The mutant object comes before the
+# archive, so the archive's hil.o is never linked.
+$(BUILD)/host/hil_mutant.o: host/hil.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -DXPNN_HIL_MUTANT_RESTORE -c $< -o $@
+$(BUILD)/xpnn-hil-mutant: $(CLI_OBJ) $(BUILD)/host/hil_mutant.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
+	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
 $(BUILD)/xpnn-conform: $(BUILD)/t_conform.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a
 	$(CC) $(XCFLAGS) $^ -o $@ $(HOST_LDLIBS)
 $(BUILD)/t_conform.o: tests/conform.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
@@ -194,6 +202,7 @@ TEST_STEPS = \
   "protodoc=$(BUILD)/xpnn-protodoc --check docs/protocol.md" \
   "cli=bash tests/test_cli.sh $(BUILD)" \
   "cli-nn=bash tests/test_cli_nn.sh $(BUILD)" \
+  "hil=$(MAKE) --no-print-directory DEPS=0 $(BUILD)/xpnn-hil-mutant && bash tests/test_hil.sh $(BUILD) $(SEED)" \
   "demo-smoke=EPOCHS=1 bash scripts/demo.sh $(BUILD) $(BUILD)/demo-smoke" \
   "conform=bash tests/run_conform.sh $(BUILD) $(SEED)" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
@@ -387,7 +396,7 @@ SAN_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" DEPS=0 \
 	  $(CMOCKA_TESTS:%=$(BUILD)/asan/%) $(HOST_TESTS:%=$(BUILD)/asan/%) $(BUILD)/asan/xpnn-replay \
-	  $(BUILD)/asan/xpnn-conform $(BUILD)/asan/xpnn
+	  $(BUILD)/asan/xpnn-conform $(BUILD)/asan/xpnn $(BUILD)/asan/xpnn-hil-mutant
 	@for t in $(CMOCKA_TESTS) $(HOST_TESTS); do XP_SEED=$(SEED) $(BUILD)/asan/$$t || exit 1; done
 	@$(BUILD)/asan/xpnn-replay --quiet $(VECTORS)
 	@bash tests/run_conform.sh $(BUILD)/asan $(SEED) > $(BUILD)/asan/conform.log 2>&1 || \
@@ -397,6 +406,8 @@ sanitize:
 	@tail -1 $(BUILD)/asan/cli.log
 	@bash tests/test_cli_nn.sh $(BUILD)/asan > $(BUILD)/asan/cli_nn.log 2>&1 || { cat $(BUILD)/asan/cli_nn.log; exit 1; }
 	@tail -1 $(BUILD)/asan/cli_nn.log
+	@bash tests/test_hil.sh $(BUILD)/asan $(SEED) > $(BUILD)/asan/hil.log 2>&1 || { cat $(BUILD)/asan/hil.log; exit 1; }
+	@tail -1 $(BUILD)/asan/hil.log
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS="-g -fsanitize=thread" DEPS=0 $(BUILD)/tsan/test_cmodel
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 

@@ -647,6 +647,21 @@ xp_status xp_board_create(xp_board **out, const xp_board_config *c, char *msg, s
 	return XP_OK;
 }
 
+void xp_board_power_cycle(xp_board *b)
+{
+	/* what RESET does to the chip and the boot id (protocol §3.3), and what losing power
+	 * does to the link: no remembered reply, no half-received frame, no queued bytes,
+	 * counters from zero */
+	xp_chip_reset(b->chip);
+	memset(b->pulses, 0, sizeof(uint32_t) * b->cfg.params.tiles);
+	b->boot_id = b->boot_id * BOOT_LCG_A + BOOT_LCG_C;
+	b->have_last = 0;
+	b->tx_head = b->tx_len = 0;
+	b->frames_ok = b->duplicates = 0;
+	memset(b->nacks, 0, sizeof(b->nacks));
+	xp_cobs_dec_init(&b->dec, b->rx, (size_t)b->cfg.max_request + XP_REQ_HDR + XP_CRC_LEN);
+}
+
 void xp_board_destroy(xp_board *b)
 {
 	if (!b)

@@ -165,6 +165,11 @@ typedef struct xp_board xp_board;
 xp_status xp_board_create(xp_board **out, const xp_board_config *c, char *msg, size_t msglen);
 void xp_board_destroy(xp_board *b);
 
+/* Simulate a power cycle (fault injection for hosts' recovery tests): the board comes back
+ * in its reset state (numerics §3) with the boot id a RESET would give, and its link forgets
+ * everything (remembered reply, partial frame, queued reply bytes, counters). */
+void xp_board_power_cycle(xp_board *b);
+
 /* Bytes from the host: every frame completed is executed at once and its reply queued. Never
  * fails: bad input is answered on the wire as protocol §5 says. */
 void xp_board_rx(xp_board *b, const uint8_t *in, size_t n);

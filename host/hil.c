@@ -433,7 +433,11 @@ static int restore(hil *h)
 			m = 0;
 			tile = h->ctile[c];
 		}
+#ifndef XPNN_HIL_MUTANT_RESTORE
 		reps = (p - (h->P + 2 * m)) / 2 + 1;
+#else
+		reps = 1; /* deliberately wrong (tests/test_hil.sh): no pulses between live cells */
+#endif
 		if (list_grow(h, m + reps)) {
 			rc = XPNN_ENOMEM;
 			xpnn_errf(h->err, h->errlen, "out of memory");

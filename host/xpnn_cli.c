@@ -319,7 +319,11 @@ static const char help_serve[] =
 	"\n"
 	"  --listen HOST:PORT  address to listen on (default 127.0.0.1:0; port 0: any free port)\n"
 	"  --port-file F    write the bound TCP port to F (atomically) once listening\n"
-	"  --once           return after the first client disconnects\n";
+	"  --once           return after the first client disconnects\n"
+	"\n"
+	"SIGUSR1 simulates a power cycle: before the next request the board returns to its\n"
+	"reset state with a new boot id (as after RESET) and forgets its link state, so hosts'\n"
+	"recovery (xpnn hil reprograms from its checkpoint) can be tested.\n";
 
 static void print_port_help(void)
 {
@@ -2397,8 +2401,22 @@ static void on_signal(int sig)
 	serve_stop = 1;
 }
 
+/* SIGUSR1: the served board loses power before the next bytes arrive (fault injection). */
+static volatile sig_atomic_t serve_power_cycle;
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	serve_power_cycle = 1;
+}
+
 static void serve_rx(void *ctx, const uint8_t *in, size_t n)
 {
+	if (serve_power_cycle) {
+		serve_power_cycle = 0;
+		xp_board_power_cycle(ctx);
+		fputs("xpnn serve: power cycle (SIGUSR1): the board is in its reset state\n", stderr);
+	}
 	xp_board_rx(ctx, in, n);
 }
 
@@ -2538,6 +2556,9 @@ static int cmd_serve(cli *c, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_sigusr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
 
 	err[0] = 0;
 	rc = xpnn_serve(&sv, &so, err, sizeof(err));
