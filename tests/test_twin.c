@@ -1029,6 +1029,183 @@ static void test_twin_vs_cmodel(void **state)
 	vs_cmodel_case(wb, &g, 99.99, seed0 + 400);
 }
 
+/* Physics-aware passes (xpnn_twin_forward_ex). Measured outputs taken from an ideal C-model
+ * chip equal what the twin computes itself, so the measured pass must give the very same
+ * gradients, bit for bit; a changed measurement must change them; a pass from layer 1 on the
+ * measured layer-0 activations gives layer 1 and 2 the same gradients and layer 0 none; and
+ * an optimiser with first = 1 leaves layer 0 alone. */
+static void test_twin_measured(void **state)
+{
+	(void)state;
+	const unsigned w[4] = { 40, 20, 12, 3 }, B = 60, nl = 3;
+	xp_params g;
+	xpnn_net n, tn;
+	xpnn_image img;
+	uint8_t *pix = rand_pixels(B + 512, w[0], seed0 + 900), y[64];
+	int16_t *S = malloc(sizeof(int16_t) * B * (w[1] + w[2] + w[3]));
+	int16_t *out = malloc(sizeof(int16_t) * B * w[3]);
+	float *mh[3], *ma[2], *g1w[3], *g1b[3], *xf = malloc(sizeof(float) * B * w[0]);
+	xp_chip *chip;
+	xpnn_twin *t;
+	xpnn_measured m;
+	char err[ERRLEN], msg[XP_ERRMSG];
+	unsigned off = 0, xmax;
+
+	assert_true(S && out && xf);
+	geom_set(&g, 16, 8, 16, 8, 4, 8);
+	rand_net(&n, nl, w, 4.0f, seed0 + 901);
+	compile_or_fail(&img, &n, &g, pix + (size_t)B * w[0], 512);
+	if (xpnn_image_twin(&img, &tn, err, sizeof(err)))
+		fail_msg("%s", err);
+	/* shadow weights off the code grid by less than half a step: the same codes */
+	rs = seed0 + 902;
+	for (unsigned l = 0; l < nl; l++)
+		for (unsigned j = 0; j < w[l + 1]; j++)
+			for (unsigned i = 0; i < w[l]; i++)
+				tn.w[l][(size_t)j * w[l] + i] += (0.8f * frand() - 0.4f) * tn.q[l].sw[j];
+	for (unsigned i = 0; i < B; i++)
+		y[i] = (uint8_t)(rnd64() % w[3]);
+	for (size_t k = 0; k < (size_t)B * w[0]; k++)
+		xf[k] = (float)pix[k] / 255.0f;
+	t = xpnn_twin_create(&tn, B);
+	assert_non_null(t);
+
+	/* the plain training pass */
+	xpnn_twin_forward(t, xf, B, 1);
+	float loss1 = xpnn_twin_loss(t, y, B, NULL);
+	xpnn_twin_backward(t);
+	for (unsigned l = 0; l < nl; l++) {
+		g1w[l] = malloc(sizeof(float) * w[l] * w[l + 1]);
+		g1b[l] = malloc(sizeof(float) * w[l + 1]);
+		assert_true(g1w[l] && g1b[l]);
+		memcpy(g1w[l], xpnn_twin_dw(t, l), sizeof(float) * w[l] * w[l + 1]);
+		memcpy(g1b[l], xpnn_twin_db(t, l), sizeof(float) * w[l + 1]);
+		assert_false(all_zero(g1w[l], sizeof(float) * w[l] * w[l + 1]));
+	}
+
+	/* the same batch on an ideal chip: every layer's S, then what the host measures */
+	chip = chip_from_image(&img);
+	if (xp_chip_run(chip, pix, B, out, S, 1, msg, sizeof(msg)) != XP_OK)
+		fail_msg("xp_chip_run: %s", msg);
+	xmax = (1u << g.dac_bits) - 1;
+	memset(&m, 0, sizeof(m));
+	for (unsigned l = 0; l < nl; l++) {
+		const xpnn_image_layer *L = &img.layer[l];
+
+		mh[l] = malloc(sizeof(float) * B * w[l + 1]);
+		assert_non_null(mh[l]);
+		if (l + 1 < nl) {
+			ma[l] = malloc(sizeof(float) * B * w[l + 1]);
+			assert_non_null(ma[l]);
+		}
+		for (unsigned i = 0; i < B; i++)
+			for (unsigned j = 0; j < w[l + 1]; j++) {
+				int v = S[(size_t)i * (w[1] + w[2] + w[3]) + off + j];
+				size_t k = (size_t)i * w[l + 1] + j;
+
+				mh[l][k] = (float)v * tn.q[l].s_out;
+				if (l + 1 < nl) {
+					int64_t a = xp_rnd((int64_t)v * L->amul, L->ash);
+
+					a = a < 0 ? 0 : a > (int64_t)xmax ? (int64_t)xmax : a;
+					ma[l][k] = (float)a * (tn.act_clip[l] / (float)xmax);
+				}
+			}
+		m.h[l] = mh[l];
+		m.a[l] = l + 1 < nl ? ma[l] : NULL;
+		off += w[l + 1];
+	}
+
+	/* measured = the twin's own: identical loss and gradients */
+	xpnn_twin_forward_ex(t, 0, xf, B, 1, &m);
+	assert_true(xpnn_twin_loss(t, y, B, NULL) == loss1);
+	xpnn_twin_backward(t);
+	for (unsigned l = 0; l < nl; l++) {
+		assert_memory_equal(xpnn_twin_dw(t, l), g1w[l], sizeof(float) * w[l] * w[l + 1]);
+		assert_memory_equal(xpnn_twin_db(t, l), g1b[l], sizeof(float) * w[l + 1]);
+	}
+
+	/* a different measurement of layer 0 (one output of one vector, 3 S codes up, where
+	 * the ReLU passes) changes the gradients: the pass uses what the board measured */
+	{
+		size_t k = 0;
+
+		while (k < (size_t)B * w[1] && !(ma[0][k] > 0.0f && ma[0][k] < tn.act_clip[0] * 0.9f))
+			k++;
+		assert_true(k < (size_t)B * w[1]);
+		mh[0][k] += 3.0f * tn.q[0].s_out;
+		ma[0][k] += 3.0f * tn.q[0].s_out;
+		xpnn_twin_forward_ex(t, 0, xf, B, 1, &m);
+		xpnn_twin_loss(t, y, B, NULL);
+		xpnn_twin_backward(t);
+		assert_true(memcmp(xpnn_twin_dw(t, 1), g1w[1], sizeof(float) * w[1] * w[2]) != 0);
+		mh[0][k] -= 3.0f * tn.q[0].s_out;
+		ma[0][k] -= 3.0f * tn.q[0].s_out;
+	}
+
+	/* from layer 1 on the measured layer-0 activations: layers 1, 2 as before, layer 0 none */
+	assert_null(xpnn_twin_forward_ex(t, nl, ma[0], B, 1, NULL));
+	xpnn_twin_forward_ex(t, 1, ma[0], B, 1, &m);
+	assert_true(xpnn_twin_loss(t, y, B, NULL) == loss1);
+	xpnn_twin_backward(t);
+	assert_true(all_zero(xpnn_twin_dw(t, 0), sizeof(float) * w[0] * w[1]));
+	assert_true(all_zero(xpnn_twin_db(t, 0), sizeof(float) * w[1]));
+	for (unsigned l = 1; l < nl; l++) {
+		assert_memory_equal(xpnn_twin_dw(t, l), g1w[l], sizeof(float) * w[l] * w[l + 1]);
+		assert_memory_equal(xpnn_twin_db(t, l), g1b[l], sizeof(float) * w[l + 1]);
+	}
+
+	/* a frozen first layer: Adam with first = 1 moves layers 1 and 2 only */
+	{
+		xpnn_opt o;
+		float *w0 = malloc(sizeof(float) * w[0] * w[1]), *w1 = malloc(sizeof(float) * w[1] * w[2]);
+
+		assert_true(w0 && w1);
+		memcpy(w0, tn.w[0], sizeof(float) * w[0] * w[1]);
+		memcpy(w1, tn.w[1], sizeof(float) * w[1] * w[2]);
+		assert_int_equal(xpnn_opt_init(&o, &tn, XPNN_OPT_ADAM, 0.01f, err, sizeof(err)), 0);
+		o.first = 1;
+		memcpy(xpnn_twin_dw(t, 0), g1w[0], sizeof(float) * w[0] * w[1]); /* a gradient that
+										   must be ignored */
+		xpnn_opt_step(&o, &tn, t, 0.01f);
+		assert_memory_equal(tn.w[0], w0, sizeof(float) * w[0] * w[1]);
+		assert_true(memcmp(tn.w[1], w1, sizeof(float) * w[1] * w[2]) != 0);
+		xpnn_opt_free(&o);
+		free(w0);
+		free(w1);
+	}
+
+	/* xpnn_net_codes is the compiler's mapping: layer 0 (off the grid by less than half a
+	 * step, and frozen above) has the image's codes */
+	{
+		const xpnn_image_layer *L = &img.layer[0];
+		int8_t *k = malloc((size_t)(L->n_in + 1) * L->n_out);
+
+		assert_non_null(k);
+		xpnn_net_codes(&tn, 0, k);
+		for (size_t i = 0; i < (size_t)(L->n_in + 1) * L->n_out; i++)
+			assert_int_equal(k[i], L->codes[2 * i] - L->codes[2 * i + 1]);
+		free(k);
+	}
+
+	for (unsigned l = 0; l < nl; l++) {
+		free(g1w[l]);
+		free(g1b[l]);
+		free(mh[l]);
+		if (l + 1 < nl)
+			free(ma[l]);
+	}
+	xp_chip_destroy(chip);
+	xpnn_twin_destroy(t);
+	xpnn_net_free(&n);
+	xpnn_net_free(&tn);
+	xpnn_image_free(&img);
+	free(pix);
+	free(S);
+	free(out);
+	free(xf);
+}
+
 /* ======================================================================================
  * 5. Compile → save → load → program a model board
  * ====================================================================================== */
@@ -2042,6 +2219,7 @@ int main(void)
 		cmocka_unit_test(test_twin_tiny_100),
 		cmocka_unit_test(test_twin_deterministic),
 		cmocka_unit_test(test_twin_vs_cmodel),
+		cmocka_unit_test(test_twin_measured),
 		cmocka_unit_test(test_compile_roundtrip),
 		cmocka_unit_test(test_compile_too_big),
 		cmocka_unit_test(test_image_corrupt),
