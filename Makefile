@@ -12,7 +12,7 @@ DEPS     ?= 1# 0: do not run scripts/deps.sh (you installed the packages yoursel
 .DELETE_ON_ERROR:
 .SUFFIXES:
 PHONY_EXTRA := proto-mutants protodoc protocol-indep
-.PHONY: $(PHONY_EXTRA) differential all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo
+.PHONY: $(PHONY_EXTRA) differential all test lint bench bench-ir clean help vectors deps check-vectors indep mutants sanitize demo results
 
 ifneq ($(filter-out 0 1,$(DEPS)),)
 $(error DEPS=$(DEPS): must be 0 or 1)
@@ -58,6 +58,7 @@ help:
 	@echo "make lint       -Werror build, cppcheck, RTL lint (verilator -Wall) and yosys synth"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
 	@echo "make demo       train, compile, load onto the model board, evaluate (Fashion-MNIST)"
+	@echo "make results    hardware-in-the-loop methods compared on the model board (docs/results.md)"
 	@echo "make bench      C model, link and twin/deployment benchmarks (THREADS=$(THREADS))"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
@@ -430,6 +431,10 @@ bench-ir: $(BUILD)/bench-cmodel
 # (scripts/demo.sh; EPOCHS= and SEED= pass through).
 demo: $(BUILD)/.deps.stamp $(BUILD)/xpnn
 	@bash scripts/demo.sh $(BUILD)
+
+# docs/results.md: the hardware-in-the-loop comparison and its acceptance targets (about 1 min)
+results: $(BUILD)/.deps.stamp $(BUILD)/xpnn
+	@bash scripts/results.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -100,7 +100,7 @@ static float default_lr(int method)
 	case XPNN_HIL_INSILICO:
 		return 0.0005f;
 	default:
-		return 0.0005f;
+		return 0.0003f;
 	}
 }
 
@@ -1876,15 +1876,11 @@ int xpnn_hil_run(xpnn_board *b, const xpnn_net *model, const xpnn_image *img,
 	h.held = *test;
 	if (o->eval_n && o->eval_n < test->n)
 		h.held.n = o->eval_n;
-	h.budget = o->budget ? o->budget : (uint64_t)o->epochs * train->n;
+	/* an epoch is the whole batches of the training set; the default budget is epochs of
+	 * them, and spsa spends two forward passes per vector and step */
 	h.spe = train->n / o->batch ? train->n / o->batch : 1;
-	if (o->method == XPNN_HIL_SPSA) {
-		/* two forward passes per vector and step */
-		h.total_steps = h.budget / (2ull * o->batch);
-		h.spe = (train->n / o->batch) ? train->n / o->batch : 1;
-	} else {
-		h.total_steps = h.budget / o->batch;
-	}
+	h.budget = o->budget ? o->budget : (uint64_t)o->epochs * h.spe * o->batch;
+	h.total_steps = h.budget / (o->method == XPNN_HIL_SPSA ? 2ull * o->batch : o->batch);
 	if (h.total_steps == 0 && o->method != XPNN_HIL_INSILICO &&
 	    o->method != XPNN_HIL_PROGRESSIVE) {
 		xpnn_errf(err, errlen, "the budget of %" PRIu64 " forward passes is less than one "

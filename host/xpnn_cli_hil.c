@@ -82,7 +82,7 @@ const char help_hil[] =
 	"  --budget N       training forward passes on the board (vectors through RUN;\n"
 	"                   default epochs × training set); spsa uses two per vector\n"
 	"  --batch B        vectors per step, 1 … 4096 (default 64)\n"
-	"  --lr X           Adam peak learning rate, cosine decay (default: pat 0.0005,\n"
+	"  --lr X           Adam peak learning rate, cosine decay (default: pat 0.0003,\n"
 	"                   spsa 0.002, progressive 0.001, insilico 0.0005)\n"
 	"  --lr-final F     0 … 1 (default 0.02)\n"
 	"  --seed S         shuffles, perturbations, the board's noise streams (default 1)\n"
