@@ -1516,7 +1516,10 @@ static int stage_progressive(hil *h, unsigned l, uint64_t nmeas)
 			goto out;
 		}
 		progress(h, "measure", done, nmeas, l + 1, h->nl - 1, st.board_loss, st.board_acc);
-		(void)m;
+		if (h->o->stop && *h->o->stop) {
+			rc = XPNN_HIL_STOPPED;
+			goto out;
+		}
 	}
 	/* retrain layers l+1 … in the twin on the measured activations, with device noise */
 	if (xpnn_opt_init(&opt, &h->net, XPNN_OPT_ADAM, h->lr, h->err, h->errlen)) {
@@ -1560,6 +1563,10 @@ static int stage_progressive(hil *h, unsigned l, uint64_t nmeas)
 				if ((t & 63) == 0)
 					progress(h, "twin", t, tsteps, e + 1, h->o->epochs, -1.0f,
 						 -1.0f);
+				if (h->o->stop && *h->o->stop) {
+					rc = XPNN_HIL_STOPPED;
+					goto out;
+				}
 			}
 		}
 	}
@@ -1604,6 +1611,12 @@ static int run_progressive(hil *h)
 			return XPNN_HIL_STOPPED;
 		}
 		rc = stage_progressive(h, l, nmeas);
+		if (rc == XPNN_HIL_STOPPED) {
+			/* stopped inside a stage: the checkpoint is the stage's start */
+			if (ck_apply(h, &h->ck))
+				return XPNN_EARG;
+			return (rc = checkpoint(h)) ? rc : XPNN_HIL_STOPPED;
+		}
 		if (!rc)
 			rc = evaluate(h, l + 1, l + 1 == stages ? h->res->confusion1 : NULL);
 		if (xpnn_boot_changed(h->b)) {
@@ -1648,9 +1661,14 @@ static int run_insilico(hil *h, const xpnn_net *model)
 	to.seed = mix(h->o->seed, D_INSILICO, 0);
 	to.hw_aware = 1;
 	to.noise_scale = h->o->noise_scale;
+	to.stop = (volatile int *)h->o->stop;
 	note(h, "twin", "hardware-aware training of the twin (no board in the loop)");
 	if (xpnn_train(&n, h->train, NULL, &to, &tr, h->err, h->errlen)) {
 		rc = XPNN_EARG;
+		goto out;
+	}
+	if (h->o->stop && *h->o->stop) {
+		rc = XPNN_HIL_STOPPED; /* nothing to resume: insilico has no board state yet */
 		goto out;
 	}
 	memset(&co, 0, sizeof(co));

@@ -509,10 +509,13 @@ int cmd_hil(cli *c, int argc, char **argv)
 			   &fimg, err, sizeof(err));
 	progress_end(&hc.pr);
 	if (hrc == XPNN_HIL_STOPPED) {
-		if (!c->quiet)
-			fprintf(stderr, "xpnn hil: stopped%s; continue with --resume\n",
-				o.checkpoint ? ", checkpoint written" : " (no --checkpoint: the "
-				"state is lost)");
+		if (!c->quiet && o.method == XPNN_HIL_INSILICO)
+			fprintf(stderr, "xpnn hil: stopped (insilico has no checkpoints: run it "
+				"again)\n");
+		else if (!c->quiet)
+			fprintf(stderr, "xpnn hil: stopped%s\n", o.checkpoint ?
+				", checkpoint written; continue with --resume" :
+				" (no --checkpoint: the state is lost)");
 		rc = RC_INTR;
 		goto report;
 	}

@@ -252,6 +252,59 @@ same "$T/a.mt" "$T/c.mt" "C's shadow weights equal A's"
 nosec "$T/c.csv" >"$T/c.c"
 same "$T/a.c" "$T/c.c" "C's history equals A's"
 
+# ---- SIGINT, then a RESET command from another host, then --resume: identical too ----
+serve F 3
+PF=$PORT
+"$XPNN" --port "$PF" "${RUN[@]}" --checkpoint "$T/f.ck" --checkpoint-every 1 \
+	>"$T/f.out" 2>"$T/f.err" &
+HPID=$!
+for i in $(seq 400); do
+	[ -s "$T/f.ck" ] && break
+	sleep 0.01
+done
+sleep 0.2
+kill -INT $HPID
+wait $HPID
+rc=$?
+check "[ $rc = 130 ]" "F: SIGINT mid-run exits 130 (exit $rc)"
+if grep -q "checkpoint written; continue with --resume" "$T/f.err"; then ok "F: … checkpoint written"; else bad "F: no checkpoint message"; show "$T/f.err"; fi
+expect 0 "F: a RESET from another host while the run is stopped" "$XPNN" --port "$PF" reset
+expect 0 "F: --resume after the RESET" "$XPNN" --port "$PF" "${RUN[@]}" --checkpoint "$T/f.ck" \
+	--resume -o "$T/f.model" --json
+check "[ \$(json $T/out 'j[\"resumed_at\"]') -gt 0 ]" "F: it resumed mid-run"
+dump "$PF" "$T/f.g"
+same "$T/a.g" "$T/f.g" "F's board conductances equal A's"
+tensors "$T/f.model" "$T/f.mt"
+same "$T/a.mt" "$T/f.mt" "F's shadow weights equal A's"
+
+# ---- spsa: stopped and resumed equals uninterrupted (its restore replays three writes per
+# step under one seed) ----
+SP=(hil --method spsa --model "$T/m.st" --image "$T/i.st" "${DATA[@]}" --eval-count 500
+	--budget 6400 --seed 9)
+serve S1 4
+expect 0 "spsa: uninterrupted" "$XPNN" --port "$PORT" "${SP[@]}" -o "$T/s1.model" -q
+dump "$PORT" "$T/s1.g"
+serve S2 4
+expect 130 "spsa: stopped after 17 of 50 steps" "$XPNN" --port "$PORT" "${SP[@]}" \
+	--checkpoint "$T/s2.ck" --max-steps 17 -q
+expect 0 "spsa: resumed" "$XPNN" --port "$PORT" "${SP[@]}" --checkpoint "$T/s2.ck" --resume \
+	-o "$T/s2.model" -q
+dump "$PORT" "$T/s2.g"
+same "$T/s1.g" "$T/s2.g" "spsa: resumed board conductances equal the uninterrupted run's"
+tensors "$T/s1.model" "$T/s1.mt"
+tensors "$T/s2.model" "$T/s2.mt"
+same "$T/s1.mt" "$T/s2.mt" "spsa: resumed shadow weights equal the uninterrupted run's"
+
+# ---- --verify reads back and changes nothing ----
+V=("${H[@]}" --model "$T/m.st" --image "$T/i.st" --budget 1280 --eval-count 200)
+expect 0 "pat with --verify" "${V[@]}" --verify -o "$T/v1.model" --json
+check "[ \$(json $T/out 'int(j[\"verified\"] > 0 and 0 < j[\"out_of_tolerance\"] < j[\"verified\"])') = 1 ]" \
+	"--verify: devices read back, the stuck ones out of tolerance ($(json "$T/out" "j['out_of_tolerance']") of $(json "$T/out" "j['verified']"))"
+expect 0 "the same without --verify" "${V[@]}" -o "$T/v2.model" -q
+tensors "$T/v1.model" "$T/v1.mt"
+tensors "$T/v2.model" "$T/v2.mt"
+same "$T/v1.mt" "$T/v2.mt" "--verify changes nothing in the run"
+
 # ---- the identity check bites: a restore that skips the pulses between live cells ----
 MUT="$(dirname "$XPNN")/xpnn-hil-mutant"
 if [ -x "$MUT" ]; then
