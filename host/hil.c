@@ -503,7 +503,7 @@ static float xent(const float *z, unsigned K, unsigned y, int *hit)
 	for (unsigned j = 0; j < K; j++)
 		s += expf(z[j] - m);
 	*hit = xpnn_argmax_f(z, K) == y;
-	return logf(s) + m - z[y < K ? y : K - 1];
+	return logf(fmaxf(s, 1.0f)) + m - z[y < K ? y : K - 1]; /* s ≥ 1: exp(0) is in it */
 }
 
 /* The board's outputs of the last layer as logits: S · s_out. */
@@ -519,19 +519,29 @@ static void board_logits(hil *h, const int16_t *S, unsigned stride, unsigned B, 
 
 /* ---- history ---- */
 
+/* Room for one more element of *arr (n used, *cap allocated, elem bytes each). */
+static int grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	void **a = arr;
+
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? 2 * *cap : first;
+	void *p = realloc(*a, c * elem);
+
+	if (!p)
+		return -1;
+	*a = p;
+	*cap = c;
+	return 0;
+}
+
 static int push_step(hil *h, const xpnn_hil_step *st)
 {
 	xpnn_hil_result *r = h->res;
 
-	if (r->nsteps == h->cap_steps) {
-		size_t cap = h->cap_steps ? 2 * h->cap_steps : 1024;
-		xpnn_hil_step *p = realloc(r->steps, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		r->steps = p;
-		h->cap_steps = cap;
-	}
+	if (grow(&r->steps, r->nsteps, &h->cap_steps, sizeof(*st), 1024))
+		return -1;
 	r->steps[r->nsteps++] = *st;
 	return 0;
 }
@@ -540,15 +550,8 @@ static int push_eval(hil *h, const xpnn_hil_eval *ev)
 {
 	xpnn_hil_result *r = h->res;
 
-	if (r->nevals == h->cap_evals) {
-		size_t cap = h->cap_evals ? 2 * h->cap_evals : 16;
-		xpnn_hil_eval *p = realloc(r->evals, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		r->evals = p;
-		h->cap_evals = cap;
-	}
+	if (grow(&r->evals, r->nevals, &h->cap_evals, sizeof(*ev), 16))
+		return -1;
 	r->evals[r->nevals++] = *ev;
 	return 0;
 }

@@ -50,6 +50,11 @@ has() {
 	fi
 }
 
+# json FILE EXPR: evaluate a Python expression on the JSON object j read from FILE
+json() { "${PY:-python3}" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+# check COND NAME: a shell condition
+check() { if eval "$1"; then ok "$2"; else bad "$2 ($1)"; fi; }
+
 # same FILE1 FILE2 NAME
 same() {
 	if cmp -s "$1" "$2"; then

@@ -23,10 +23,6 @@ fi
 unset XPNN_PORT
 . "$SRC/tests/cli_lib.sh"
 
-# json FILE EXPR: evaluate a Python expression on the JSON object j read from FILE
-json() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-# check COND NAME: a shell condition
-check() { if eval "$1"; then ok "$2"; else bad "$2 ($1)"; fi; }
 
 start=$SECONDS
 echo "test_cli_nn: $XPNN"

@@ -31,8 +31,6 @@ fi
 unset XPNN_PORT
 . "$SRC/tests/cli_lib.sh"
 
-json() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-check() { if eval "$1"; then ok "$2"; else bad "$2 ($1)"; fi; }
 
 start=$SECONDS
 echo "test_hil: $XPNN (kill-time seed $SEED; SEED=$SEED to repeat)"
