@@ -10,19 +10,25 @@
  * the same limits, boot id, build hash and impl_version, and impl = 2. The UART wrapper and the
  * board tops put it behind pins.
  *
- * STATUS OF THIS FILE (issue 6, in progress): the link layer is complete — frame reception
- * with the check order of §2.4 (too long, incomplete COBS block, too short, CRC), ERR_FRAME and
- * ERR_CRC replies that are not remembered, duplicate detection on (seq, cmd, length, CRC) with
- * the remembered reply re-sent byte for byte, the boot id and its LCG on RESET, the counters of
- * §3.4 — and the commands INFO, STATUS, RESET and SET_SEED with their ERR_LEN checks, and
- * ERR_CMD for unknown codes. The commands that need the crossbar (CONFIGURE, SET_ADC,
- * WRITE_CELLS, READ_CELLS, RUN, WRITE_LIST: codes 05 … 0A) are answered with ERR_CMD until
- * the datapath lands: until then a host sees a board without those commands, and the
- * co-simulation (tests/cosim/tb_board.cpp) sends only the commands implemented here.
+ * STATUS OF THIS FILE (issue 6, in progress): the link layer — frame reception with the check
+ * order of §2.4 (too long, incomplete COBS block, too short, CRC), ERR_FRAME and ERR_CRC replies
+ * that are not remembered, duplicate detection on (seq, cmd, length, CRC) with the remembered
+ * reply re-sent byte for byte, the boot id and its LCG on RESET, the counters of §3.4 — and the
+ * commands INFO, STATUS, RESET, SET_SEED, CONFIGURE, SET_ADC, WRITE_CELLS, READ_CELLS and
+ * WRITE_LIST with every check of §4 in its order, the conductance memory, the board-private
+ * device model (xp_devmodel) and programming with its noise (numerics §6). RUN (09) is answered
+ * with ERR_CMD until the MVM datapath lands; the co-simulation (tests/cosim/tb_board.cpp) sends
+ * every other command.
+ *
+ * Memories: the stored conductances (G+, G-) of every cell, 16 bits a cell, TILES · ROWS · COLS
+ * words (the reference 64 Ki words: the iCE40UP5K's four SPRAMs); a valid bit per cell (a cell
+ * not programmed since the last reset reads 0, or its stuck value: numerics §3), cleared a tile
+ * row per cycle on reset; the ADC settings of every tile column.
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
- * delimiter; bytes go out at one per two cycles (the reply memory's registered read).
+ * delimiter (a programmed cell takes about 35 cycles: five Threefry draws); bytes go out at one
+ * per two cycles (the reply memory's registered read).
  *
  * Known deviations, to go with the datapath: the engine is one clocked process, not yet the
  * two-block style of STYLE.md; the decoded length saturates at 2^31 - 1 where §5 says 2^32 - 1
@@ -40,16 +46,31 @@ module xp_board #(
     parameter MAX_BATCH = 16,           // vectors per RUN (INFO max_batch)
     parameter [31:0] BOOT_ID = 32'd0,   // power-up boot id (§3.3)
     parameter [31:0] BUILD_HASH = 32'd0,
-    parameter [15:0] IMPL_VERSION = 16'd1
+    parameter [15:0] IMPL_VERSION = 16'd1,
+    parameter integer ROUNDS_PER_CYCLE = 4  // of the Threefry engines
 ) (
-    input  wire       clk,
-    input  wire       rst,
-    input  wire [7:0] s_tdata,   // wire bytes from the host
-    input  wire       s_tvalid,
-    output wire       s_tready,
-    output wire [7:0] m_tdata,   // wire bytes to the host
-    output wire       m_tvalid,
-    input  wire       m_tready
+    input  wire        clk,
+    input  wire        rst,
+    // the board-private device model (numerics §2): constants of a board
+    input  wire [63:0] dseed,
+    input  wire [16:0] p_sa0,
+    input  wire [16:0] p_samax,
+    input  wire [9:0]  s_var,
+    input  wire [9:0]  s_prog,
+    /* verilator lint_off UNUSEDSIGNAL */ // read noise: with the RUN datapath
+    input  wire [15:0] s_read,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire [9:0]  s_gain,
+    input  wire [9:0]  s_off,
+    // wire bytes
+    input  wire [7:0]  s_tdata,   // wire bytes from the host
+    input  wire        s_tvalid,
+    output wire        s_tready,
+    output wire [7:0]  m_tdata,   // wire bytes to the host
+    output wire        m_tvalid,
+    input  wire        m_tready,
+    // waiting for the host: no frame being executed, no reply byte left to send
+    output wire        idle
 );
     // ---- sizes ----
     localparam RXCAP = MAX_REQUEST + 6;              // largest request body
@@ -57,10 +78,26 @@ module xp_board #(
     localparam RXA = $clog2(RXCAP);
     localparam TXA = $clog2(TXCAP + 1);
     localparam STATUS_LEN = 74 + 4 * TILES;
+    localparam CELLS = TILES * ROWS * COLS;
+    localparam GA = $clog2(CELLS);
+    localparam TROWS = TILES * ROWS;                 // valid-bit words: one per tile row
+    localparam VA = $clog2(TROWS);
+    localparam TCOLS = TILES * COLS;                 // ADC settings: one per tile column
+    localparam AA = $clog2(TCOLS);
+    localparam CLR_N = TROWS > TCOLS ? TROWS : TCOLS;
+    localparam CLR_A = $clog2(CLR_N + 1);
+    localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
+    localparam MAX_WIDTH = 4096;
+    localparam WIN_MAX = NRB_MAX * ROWS;            // n_in + bias ≤ this (§9)
+    localparam [31:0] CMAX = (32'd1 << CODE_BITS) - 32'd1;
+    localparam TA = TILES > 1 ? $clog2(TILES) : 1;   // tile index bits
 
     // command and status codes (protocol §4, §5)
-    localparam [7:0] CMD_INFO = 8'h01, CMD_STATUS = 8'h02, CMD_RESET = 8'h03, CMD_SEED = 8'h04;
-    localparam [7:0] ST_OK = 8'd0, ST_CRC = 8'd1, ST_FRAME = 8'd2, ST_CMD = 8'd3, ST_LEN = 8'd4;
+    localparam [7:0] CMD_INFO = 8'h01, CMD_STATUS = 8'h02, CMD_RESET = 8'h03, CMD_SEED = 8'h04,
+                     CMD_CONFIGURE = 8'h05, CMD_SET_ADC = 8'h06, CMD_WRITE_CELLS = 8'h07,
+                     CMD_READ_CELLS = 8'h08, CMD_WRITE_LIST = 8'h0A;
+    localparam [7:0] ST_OK = 8'd0, ST_CRC = 8'd1, ST_FRAME = 8'd2, ST_CMD = 8'd3, ST_LEN = 8'd4,
+                     ST_RANGE = 8'd5, ST_CONFLICT = 8'd8;
 
     // ---- frame reception ----
     wire [7:0]  dec_tdata;
@@ -89,6 +126,37 @@ module xp_board #(
     reg [63:0] nseed;
     reg [55:0] pulses;              // P (programming counter, numerics §3)
     reg [39:0] infer;               // N
+    reg [31:0] tile_pulses [0:TILES-1];
+
+    // conductances, their valid bits, the ADC settings (numerics §3, §6, §7)
+    reg [15:0]     gmem [0:CELLS-1];              // {G+, G-}
+    reg [COLS-1:0] gvalid [0:TROWS-1];
+    /* verilator lint_off UNUSEDSIGNAL */ // RUN's (to come)
+    reg [7:0]      adc_gain [0:TCOLS-1];
+    reg [4:0]      adc_shift [0:TCOLS-1];
+    reg [11:0]     adc_off [0:TCOLS-1];
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    /* verilator lint_off UNUSEDSIGNAL */ // the configuration and ADC settings: RUN's (to come)
+    // the network configuration (§9): per layer, and the tile lists one after the other
+    reg [3:0]  net_l;               // layers (0: none)
+    reg        l_act [0:7], l_bias [0:7];
+    reg [7:0]  l_amul [0:7];
+    reg [3:0]  l_ash [0:7];
+    reg [12:0] l_nin [0:7], l_nout [0:7];
+    reg [15:0] l_ntiles [0:7];
+    reg [7:0]  net_tiles [0:TILES-1];
+    reg [15:0] net_nall;
+    /* verilator lint_on UNUSEDSIGNAL */
+    // the configuration being parsed (committed when the whole payload passed)
+    reg [3:0]  c_l;
+    reg        c_act [0:7], c_bias [0:7];
+    reg [7:0]  c_amul [0:7];
+    reg [3:0]  c_ash [0:7];
+    reg [12:0] c_nin [0:7], c_nout [0:7];
+    reg [15:0] c_ntiles [0:7];
+    reg [7:0]  c_tiles [0:TILES-1];
+    reg [15:0] c_used [0:TILES-1];   // payload offset of a tile's first use + 1 (0: unused)
 
     // duplicate memory (§3.2)
     reg        have_last;
@@ -97,9 +165,12 @@ module xp_board #(
     reg [TXA-1:0] last_txlen;       // length of the remembered reply body
 
     // ---- the engine ----
-    localparam [2:0] S_RX = 3'd0, S_CHECK = 3'd1, S_EXEC = 3'd2, S_GEN = 3'd3, S_CRC = 3'd4,
-                     S_RD = 3'd5, S_OUT = 3'd6;
-    reg [2:0]  state;
+    localparam [4:0] S_RX = 5'd0, S_CHECK = 5'd1, S_EXEC = 5'd2, S_GEN = 5'd3, S_CRC = 5'd4,
+                     S_RD = 5'd5, S_OUT = 5'd6, S_CLEAR = 5'd7, S_CFG = 5'd8, S_ADC_CK = 5'd9,
+                     S_ADC_WR = 5'd10, S_CODE_CK = 5'd11, S_LIST_CK = 5'd12, S_CELL = 5'd13,
+                     S_CELL_RD = 5'd14, S_DM = 5'd15, S_DM_WAIT = 5'd16, S_PR = 5'd17,
+                     S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19;
+    reg [4:0]  state;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
     reg [31:0] f_last4;             // the frame's last four bytes (its CRC, little-endian)
@@ -118,12 +189,15 @@ module xp_board #(
     reg [7:0]  r_status;
     reg [TXA-1:0] r_plen;           // payload bytes
     reg        r_remember;          // into txbuf (remembered) or ebuf
+    reg        r_pre;               // the payload is in txbuf already (READ_CELLS)
     reg [TXA-1:0] r_idx;            // next body byte to generate
     reg [2:0]  r_crcn;              // CRC bytes written
-    reg [31:0] r_w0, r_w1;          // payload words of error replies (got/want, reason/length)
+    reg [31:0] r_w0, r_w1, r_w2, r_w3; // payload words of replies (error fields, results)
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
     reg        out_from_ebuf;
     reg [7:0]  rd_data;
+    reg [7:0]  pre_byte;            // txbuf read for a prewritten payload
+    reg        gen_rd_done;         // pre_byte holds body byte r_idx
 
     wire [31:0] tx_crc;
     reg         tx_crc_clear, tx_crc_valid;
@@ -131,8 +205,19 @@ module xp_board #(
     xp_crc32c txc (.clk(clk), .rst(rst), .clear(tx_crc_clear), .s_tdata(tx_crc_byte),
                    .s_tvalid(tx_crc_valid), .crc(tx_crc));
 
+    // ---- request payload fields ----
+    wire [31:0] plen_req = f_len - 32'd6;           // request payload length
+    // payload byte / u16 at offset o (the payload starts at body byte 2)
+    /* verilator lint_off UNUSEDSIGNAL */ // offsets beyond RXCAP are never read
+    function [7:0] pb(input [31:0] o);
+        pb = rxbuf[o[RXA-1:0] + 2];
+    endfunction
+    function [15:0] pw(input [31:0] o);
+        pw = {rxbuf[o[RXA-1:0] + 3], rxbuf[o[RXA-1:0] + 2]};
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+
     // ---- reply bytes ----
-    // byte k of a little-endian field of `w` bytes starting at `at`
     function [7:0] le(input [63:0] v, input integer k);
         le = v[8 * k +: 8];
     endfunction
@@ -156,7 +241,7 @@ module xp_board #(
             29: info_byte = 8'd8;                          // g_bits
             30: info_byte = 8'd16;                         // psum_bits
             31: info_byte = 8'd8;                          // max_layers
-            32, 33: info_byte = le(64'd4096, i - 32);      // max_width
+            32, 33: info_byte = le(MAX_WIDTH, i - 32);     // max_width
             34, 35: info_byte = le(MAX_BATCH, i - 34);
             36, 37, 38, 39: info_byte = le(MAX_REQUEST, i - 36);
             40, 41, 42, 43: info_byte = le(MAX_REPLY, i - 40);
@@ -164,7 +249,24 @@ module xp_board #(
         endcase
     endfunction
 
-    // payload byte i of the OK reply to STATUS (no network, no pulses until the datapath)
+    // the configured network's shape (§4.2)
+    wire [15:0] shape_in = net_l != 0 ? {3'd0, l_nin[0]} : 16'd0;
+    wire [2:0]  net_last = net_l[2:0] - 3'd1;      // the last layer (net_l 8: 7)
+    wire [15:0] shape_out = net_l != 0 ? {3'd0, l_nout[net_last]} : 16'd0;
+    wire [15:0] shape_all = net_l != 0 ? net_nall : 16'd0;
+
+    // the tile whose pulse counter STATUS byte i belongs to (i ≥ 74)
+    function [TA-1:0] tile_of(input integer i);
+        /* verilator lint_off UNUSEDSIGNAL */
+        integer q;
+        /* verilator lint_on UNUSEDSIGNAL */
+        begin
+            q = (i - 74) / 4;
+            tile_of = q[TA-1:0];
+        end
+    endfunction
+
+    // payload byte i of the OK reply to STATUS
     function [7:0] status_byte(input integer i);
         if (i < 4)
             status_byte = le({32'd0, frames_ok}, i);
@@ -178,10 +280,20 @@ module xp_board #(
             status_byte = le({24'd0, infer}, i - 48);
         else if (i < 64)
             status_byte = le(nseed, i - 56);
-        else if (i == 72 || i == 73)
+        else if (i == 64)
+            status_byte = {4'd0, net_l};
+        else if (i == 65)
+            status_byte = 8'd0;
+        else if (i < 68)
+            status_byte = le({48'd0, shape_in}, i - 66);
+        else if (i < 70)
+            status_byte = le({48'd0, shape_out}, i - 68);
+        else if (i < 72)
+            status_byte = le({48'd0, shape_all}, i - 70);
+        else if (i < 74)
             status_byte = le(TILES, i - 72);
         else
-            status_byte = 8'd0;                            // layers, shape, pulses per tile
+            status_byte = le({32'd0, tile_pulses[tile_of(i)]}, (i - 74) % 4);
     endfunction
 
     // body byte i of the reply being generated: header, then payload
@@ -196,11 +308,22 @@ module xp_board #(
             body_byte = le({32'd0, boot_id}, i - 3);
         else if (r_status == ST_OK && f_cmd == CMD_INFO)
             body_byte = info_byte(i - 7);
-        else if (r_status == ST_OK)
+        else if (r_status == ST_OK && f_cmd == CMD_STATUS)
             body_byte = status_byte(i - 7);
+        else if (r_status == ST_OK && f_cmd == CMD_CONFIGURE)   // n_in, n_out, n_all
+            body_byte = i < 9 ? le({48'd0, shape_in}, i - 7) :
+                        i < 11 ? le({48'd0, shape_out}, i - 9) : le({48'd0, shape_all}, i - 11);
+        else if (r_status == ST_OK)                              // WRITE_*: changed u32
+            body_byte = le({32'd0, r_w0}, i - 7);
         else if (r_status == ST_FRAME)
             body_byte = i == 7 ? r_w0[7:0] : le({32'd0, r_w1}, i - 8);
-        else                                               // ERR_CRC, ERR_LEN: two u32
+        else if (r_status == ST_RANGE)          // offset u16, value, lo, hi i32
+            body_byte = i < 9 ? le({32'd0, r_w0}, i - 7) : i < 13 ? le({32'd0, r_w1}, i - 9) :
+                        i < 17 ? le({32'd0, r_w2}, i - 13) : le({32'd0, r_w3}, i - 17);
+        else if (r_status == ST_CONFLICT)       // offset u16, value i32, earlier u16
+            body_byte = i < 9 ? le({32'd0, r_w0}, i - 7) : i < 13 ? le({32'd0, r_w1}, i - 9) :
+                        le({32'd0, r_w2}, i - 13);
+        else                                    // ERR_CRC, ERR_LEN: two u32
             body_byte = i < 11 ? le({32'd0, r_w0}, i - 7) : le({32'd0, r_w1}, i - 11);
     endfunction
 
@@ -218,10 +341,80 @@ module xp_board #(
         /* verilator lint_on PINCONNECTEMPTY */
     );
 
-    wire [31:0] plen_req = f_len - 32'd6;           // request payload length
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
+                           (r_pre && r_idx >= 7) ? pre_byte :
                            body_byte({{(32 - TXA){1'b0}}, r_idx});
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
+    assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
+
+    // ---- the device model and the programming draws ----
+    reg         dm_req;
+    wire        dm_ready, dm_valid;
+    wire [1:0]  dm_stuck_p, dm_stuck_n;
+    wire [10:0] dm_fv_p, dm_fv_n;
+    /* verilator lint_off UNUSEDSIGNAL */ // ADC errors: with the RUN datapath
+    wire [10:0] dm_eg;
+    wire signed [10:0] dm_eo;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [7:0]  cl_t;               // the cell being worked on
+    reg  [9:0]  cl_r;
+    reg  [7:0]  cl_c;
+    xp_devmodel #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) dm (
+        .clk(clk), .rst(rst),
+        .dkey0(dseed[31:0]), .dkey1(dseed[63:32]), .p_sa0(p_sa0), .p_samax(p_samax),
+        .s_var(s_var), .s_gain(s_gain), .s_off(s_off),
+        .s_valid(dm_req), .s_ready(dm_ready), .s_column(1'b0),
+        .s_t(cl_t), .s_r(cl_r), .s_c(cl_c),
+        .m_valid(dm_valid), .m_ready(1'b1),
+        .m_stuck_p(dm_stuck_p), .m_stuck_n(dm_stuck_n), .m_fv_p(dm_fv_p), .m_fv_n(dm_fv_n),
+        .m_eg(dm_eg), .m_eo(dm_eo)
+    );
+
+    wire [63:0] nkey = dseed ^ nseed;
+    reg         pr_req;
+    reg  [55:0] pr_p;               // the pulse index of the draw
+    wire        pr_ready, pr_valid;
+    wire [31:0] pr_x0, pr_x1;
+    xp_threefry #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) prt (
+        .clk(clk), .rst(rst),
+        .s_valid(pr_req), .s_ready(pr_ready),
+        .s_k0(nkey[31:0]), .s_k1(nkey[63:32]),
+        .s_c0({8'h10, pr_p[55:32]}), .s_c1(pr_p[31:0]),
+        .m_valid(pr_valid), .m_ready(1'b1), .m_x0(pr_x0), .m_x1(pr_x1)
+    );
+    wire signed [8:0] pr_z;
+    xp_gauss pg (.x0(pr_x0), .x1(pr_x1), .z(pr_z));
+
+    // the cell operation: codes, device model, draws, old and new conductances
+    reg  [CODE_BITS-1:0] cl_kp, cl_km;
+    reg  [1:0]  cl_sp, cl_sn;       // stuck classes
+    reg  [10:0] cl_fp, cl_fn;       // variations
+    reg  signed [8:0] cl_zp;        // the + device's draw
+    reg  [15:0] cl_old;             // the stored pair before (valid, or the erased state)
+    reg         cl_valid;
+    reg  [GA-1:0] cl_addr;
+    wire [7:0]  gp_new, gn_new;
+    xp_prog #(.CODE_BITS(CODE_BITS)) pgp (.k(cl_kp), .fv(cl_fp), .z(cl_zp), .s_prog(s_prog),
+        .stuck(cl_sp != 2'd0), .stuck_val(cl_sp == 2'd2 ? 8'd255 : 8'd0), .g(gp_new));
+    xp_prog #(.CODE_BITS(CODE_BITS)) pgn (.k(cl_km), .fv(cl_fn), .z(pr_z), .s_prog(s_prog),
+        .stuck(cl_sn != 2'd0), .stuck_val(cl_sn == 2'd2 ? 8'd255 : 8'd0), .g(gn_new));
+
+    // ---- command sequencing ----
+    reg [31:0] po;                  // payload offset being checked
+    reg [3:0]  ci_l;                // CONFIGURE: layer being parsed
+    reg [3:0]  ci_f;                // CONFIGURE: field of the layer
+    reg [15:0] ci_ti;               // CONFIGURE: tiles of the layer read so far
+    reg [15:0] ci_nall;
+    reg [7:0]  ci_tbase;            // CONFIGURE: tiles of earlier layers
+    reg [CLR_A-1:0] clr_i;
+    reg [15:0] op_t, op_c0, op_nc, op_r0;  // command fields (SET_ADC, cell rectangles)
+    reg [31:0] op_i, op_n;          // element being processed, elements in all
+    reg [9:0]  op_rr;               // rectangle walk: row and column within the rectangle
+    reg [7:0]  op_cc;
+    reg [1:0]  op_mode;             // 0 WRITE_CELLS, 1 WRITE_LIST, 2 READ_CELLS
+    reg [31:0] op_changed;
+
+    localparam [1:0] M_WCELLS = 2'd0, M_WLIST = 2'd1, M_READ = 2'd2;
 
     // ready for the next frame: after a reply, and at reset
     task next_frame;
@@ -237,12 +430,74 @@ module xp_board #(
         end
     endtask
 
+    // reply with a status and payload words (the payload is generated in S_GEN)
+    task reply(input [7:0] st, input [TXA-1:0] n, input [31:0] w0, input [31:0] w1,
+               input [31:0] w2, input [31:0] w3);
+        begin
+            r_status <= st;
+            r_plen <= n;
+            r_w0 <= w0;
+            r_w1 <= w1;
+            r_w2 <= w2;
+            r_w3 <= w3;
+            state <= S_GEN;
+        end
+    endtask
+    task err_len(input [31:0] got, input [31:0] want);
+        reply(ST_LEN, 8, got, want, 0, 0);
+    endtask
+    task err_range(input [31:0] off, input [31:0] v, input [31:0] lo, input [31:0] hi);
+        reply(ST_RANGE, 14, off, v, lo, hi);
+    endtask
+
+    // CONFIGURE: the limits of the field being checked
+    wire [15:0] cfg_nin = pw(po + 4);
+    wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
+    wire [2:0]  lprev = li - 3'd1;
+    wire [12:0] c_prev_nout = ci_l != 0 ? c_nout[lprev] : 13'd0;
+    wire [31:0] cfg_win = WIN_MAX - {31'd0, c_bias[li]};
+    wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH ? cfg_win : MAX_WIDTH;
+    wire [31:0] cfg_need = (({19'd0, c_nin[li]} + {31'd0, c_bias[li]} + ROWS - 1) / ROWS) *
+                           (({19'd0, c_nout[li]} + COLS - 1) / COLS);
+    wire [15:0] cfg_tile = pw(po);
+    wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
+    /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
+    wire [7:0]  ct_idx = ci_tbase + ci_ti[7:0];     // the tile's place in the tile lists
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // the cell of the current element: tile, row, column, codes
+    wire [31:0] lrec = 32'd4 + 32'd6 * op_i;         // WRITE_LIST record offset
+    wire [15:0] el_r = op_mode == M_WLIST ? pw(lrec) : op_r0 + {6'd0, op_rr};
+    wire [15:0] el_c = op_mode == M_WLIST ? pw(lrec + 2) : op_c0 + {8'd0, op_cc};
+    /* verilator lint_off UNUSEDSIGNAL */ // codes are checked ≤ CMAX: the high bits are 0
+    wire [7:0]  el_kp = op_mode == M_WLIST ? pb(lrec + 4) : pb(32'd10 + 32'd2 * op_i);
+    wire [7:0]  el_km = op_mode == M_WLIST ? pb(lrec + 5) : pb(32'd11 + 32'd2 * op_i);
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */ // wide products and whole bytes, used in part
+    wire [31:0] el_vrow_w = {16'd0, op_t} * ROWS + {16'd0, el_r};
+    wire [31:0] el_addr_w = el_vrow_w * COLS + {16'd0, el_c};
+    wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + op_i;
+    wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
+    wire [GA-1:0] el_addr = el_addr_w[GA-1:0];
+    wire [VA-1:0] el_vrow = el_vrow_w[VA-1:0];
+    wire [VA-1:0] cl_vrow = cl_vrow_w[VA-1:0];
+    wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
+    localparam CA = COLS > 1 ? $clog2(COLS) : 1;
+    // fields read whole and then sliced (a function's result cannot be indexed)
+    wire [7:0]  b_p0 = pb(0), b_po = pb(po), b_po1 = pb(po + 1), b_po3 = pb(po + 3);
+    wire [15:0] w_po6 = pw(po + 6), w_po8 = pw(po + 8);
+    wire [7:0]  adc_gainb = pb(32'd6 + 32'd4 * op_i), adc_shb = pb(32'd7 + 32'd4 * op_i);
+    wire [15:0] adc_offw = pw(32'd8 + 32'd4 * op_i);
+    /* verilator lint_on UNUSEDSIGNAL */
+
     integer k;
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
         rx_crc_valid <= 1'b0;
         tx_crc_clear <= 1'b0;
         tx_crc_valid <= 1'b0;
+        dm_req <= 1'b0;
+        pr_req <= 1'b0;
         case (state)
         S_RX: begin
             dec_tready <= 1'b1;
@@ -271,6 +526,7 @@ module xp_board #(
         S_CHECK: begin
             // §2.4: the first that applies
             r_remember <= 1'b0;
+            r_pre <= 1'b0;
             r_status <= ST_FRAME;
             r_plen <= 5;
             state <= S_GEN;
@@ -313,33 +569,29 @@ module xp_board #(
         end
         S_EXEC: begin
             r_remember <= 1'b1;
-            r_status <= ST_OK;
-            r_plen <= 0;
-            state <= S_GEN;
+            reply(ST_OK, 0, 0, 0, 0, 0);
+            po <= 0;
+            op_i <= 0;
+            op_rr <= 0;
+            op_cc <= 0;
+            op_changed <= 0;
             case (f_cmd)
             CMD_INFO, CMD_STATUS, CMD_RESET: begin
                 if (plen_req != 0) begin
-                    r_status <= ST_LEN;
-                    r_plen <= 8;
-                    r_w0 <= plen_req;
-                    r_w1 <= 32'd0;
+                    err_len(plen_req, 0);
                 end else if (f_cmd == CMD_INFO) begin
                     r_plen <= 44;
                 end else if (f_cmd == CMD_STATUS) begin
                     r_plen <= STATUS_LEN[TXA-1:0];
                 end else begin                             // RESET: numerics §3
                     boot_id <= boot_id * 32'd1664525 + 32'd1013904223;
-                    nseed <= 64'd0;
-                    pulses <= 56'd0;
-                    infer <= 40'd0;
+                    clr_i <= 0;
+                    state <= S_CLEAR;
                 end
             end
             CMD_SEED: begin
                 if (plen_req != 8) begin
-                    r_status <= ST_LEN;
-                    r_plen <= 8;
-                    r_w0 <= plen_req;
-                    r_w1 <= 32'd8;
+                    err_len(plen_req, 8);
                 end else begin
                     nseed <= {rxbuf[9], rxbuf[8], rxbuf[7], rxbuf[6],
                               rxbuf[5], rxbuf[4], rxbuf[3], rxbuf[2]};
@@ -347,22 +599,382 @@ module xp_board #(
                     infer <= 40'd0;
                 end
             end
-            default: r_status <= ST_CMD;
+            CMD_CONFIGURE: begin
+                ci_l <= 0;
+                ci_f <= 0;
+                ci_nall <= 0;
+                ci_tbase <= 0;
+                for (k = 0; k < TILES; k = k + 1)
+                    c_used[k] <= 16'd0;
+                state <= S_CFG;
+            end
+            CMD_SET_ADC: begin
+                op_t <= pw(0);
+                op_c0 <= pw(2);
+                op_nc <= pw(4);
+                if (plen_req < 6)
+                    err_len(plen_req, 6);
+                else if (pw(0) >= TILES)
+                    err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
+                else if (pw(2) >= COLS)
+                    err_range(2, {16'd0, pw(2)}, 0, COLS - 1);
+                else if (pw(4) < 1 || {16'd0, pw(4)} > COLS - {16'd0, pw(2)})
+                    err_range(4, {16'd0, pw(4)}, 1, COLS - {16'd0, pw(2)});
+                else if (plen_req != 32'd6 + 32'd4 * {16'd0, pw(4)})
+                    err_len(plen_req, 32'd6 + 32'd4 * {16'd0, pw(4)});
+                else
+                    state <= S_ADC_CK;
+            end
+            CMD_WRITE_CELLS, CMD_READ_CELLS: begin
+                op_t <= pw(0);
+                op_r0 <= pw(2);
+                op_c0 <= pw(4);
+                op_nc <= pw(8);
+                op_n <= {16'd0, pw(6)} * {16'd0, pw(8)};
+                op_mode <= f_cmd == CMD_READ_CELLS ? M_READ : M_WCELLS;
+                if (f_cmd == CMD_WRITE_CELLS && plen_req < 10)
+                    err_len(plen_req, 10);
+                else if (f_cmd == CMD_READ_CELLS && plen_req != 10)
+                    err_len(plen_req, 10);
+                else if (pw(0) >= TILES)
+                    err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
+                else if (pw(2) >= ROWS)
+                    err_range(2, {16'd0, pw(2)}, 0, ROWS - 1);
+                else if (pw(4) >= COLS)
+                    err_range(4, {16'd0, pw(4)}, 0, COLS - 1);
+                else if (pw(6) < 1 || {16'd0, pw(6)} > ROWS - {16'd0, pw(2)})
+                    err_range(6, {16'd0, pw(6)}, 1, ROWS - {16'd0, pw(2)});
+                else if (pw(8) < 1 || {16'd0, pw(8)} > COLS - {16'd0, pw(4)})
+                    err_range(8, {16'd0, pw(8)}, 1, COLS - {16'd0, pw(4)});
+                else if (f_cmd == CMD_READ_CELLS &&
+                         {16'd0, pw(6)} > MAX_REPLY / (32'd2 * {16'd0, pw(8)}))
+                    err_range(6, {16'd0, pw(6)}, 1, MAX_REPLY / (32'd2 * {16'd0, pw(8)}));
+                else if (f_cmd == CMD_WRITE_CELLS &&
+                         plen_req != 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)})
+                    err_len(plen_req, 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)});
+                else if (f_cmd == CMD_READ_CELLS)
+                    state <= S_CELL;
+                else
+                    state <= S_CODE_CK;
+            end
+            CMD_WRITE_LIST: begin
+                op_t <= pw(0);
+                op_n <= {16'd0, pw(2)};
+                op_mode <= M_WLIST;
+                if (plen_req < 4)
+                    err_len(plen_req, 4);
+                else if (pw(0) >= TILES)
+                    err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
+                else if (pw(2) < 1)
+                    err_range(2, 0, 1, 65535);
+                else if (plen_req != 32'd4 + 32'd6 * {16'd0, pw(2)})
+                    err_len(plen_req, 32'd4 + 32'd6 * {16'd0, pw(2)});
+                else
+                    state <= S_LIST_CK;
+            end
+            default: reply(ST_CMD, 0, 0, 0, 0, 0);
             endcase
         end
-        S_GEN: begin
-            // header and payload, one byte a cycle, into txbuf or ebuf, through the CRC
-            if (r_idx == 0)
-                tx_crc_clear <= 1'b1;
-            tx_crc_byte <= gen_byte;
-            tx_crc_valid <= 1'b1;
-            if (r_remember)
-                txbuf[r_idx] <= gen_byte;
+        S_CLEAR: begin
+            // RESET and power-up (numerics §3): erase a tile row of valid bits and an ADC
+            // column per cycle; the counters and the configuration at once
+            if (clr_i < TROWS)
+                gvalid[clr_i[VA-1:0]] <= {COLS{1'b0}};
+            if (clr_i < TCOLS) begin
+                adc_gain[clr_i[AA-1:0]] <= 8'd1;
+                adc_shift[clr_i[AA-1:0]] <= 5'd0;
+                adc_off[clr_i[AA-1:0]] <= 12'd0;
+            end
+            if (clr_i < TILES)
+                tile_pulses[clr_i[TA-1:0]] <= 32'd0;
+            clr_i <= clr_i + 1'b1;
+            nseed <= 64'd0;
+            pulses <= 56'd0;
+            infer <= 40'd0;
+            net_l <= 4'd0;
+            if (clr_i == CLR_N - 1) begin
+                if (r_remember)
+                    state <= S_GEN;                        // the RESET's reply
+                else
+                    next_frame;                            // power-up
+            end
+        end
+        S_CFG: begin
+            // CONFIGURE, one field a cycle (§4.5): NEED, then the field's range
+            if (ci_l == 0 && ci_f == 0) begin              // L
+                if (plen_req < 1)
+                    err_len(plen_req, 1);
+                else if (pb(0) < 1 || pb(0) > 8)
+                    err_range(0, {24'd0, pb(0)}, 1, 8);
+                else begin
+                    c_l <= b_p0[3:0];
+                    po <= 1;
+                    ci_f <= 1;
+                end
+            end else if (ci_l == c_l) begin                // after the last layer
+                if (po != plen_req) begin
+                    err_len(plen_req, po);
+                end else begin
+                    net_l <= c_l;
+                    net_nall <= ci_nall;
+                    for (k = 0; k < 8; k = k + 1) begin
+                        l_act[k] <= c_act[k];
+                        l_bias[k] <= c_bias[k];
+                        l_amul[k] <= c_amul[k];
+                        l_ash[k] <= c_ash[k];
+                        l_nin[k] <= c_nin[k];
+                        l_nout[k] <= c_nout[k];
+                        l_ntiles[k] <= c_ntiles[k];
+                    end
+                    for (k = 0; k < TILES; k = k + 1)
+                        net_tiles[k] <= c_tiles[k];
+                    reply(ST_OK, 6, 0, 0, 0, 0);
+                end
+            end else begin
+                case (ci_f)
+                4'd1: if (plen_req < po + 1) err_len(plen_req, po + 1);
+                      else if (pb(po) > 1 || (ci_l + 4'd1 < c_l && pb(po) != 1))
+                          err_range(po, {24'd0, pb(po)}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
+                      else begin
+                          c_act[li] <= b_po[0];
+                          ci_f <= 2;
+                      end
+                4'd2: if (plen_req < po + 2) err_len(plen_req, po + 2);
+                      else if (pb(po + 1) > 1) err_range(po + 1, {24'd0, pb(po + 1)}, 0, 1);
+                      else begin
+                          c_bias[li] <= b_po1[0];
+                          ci_f <= 3;
+                      end
+                4'd3: if (plen_req < po + 3) err_len(plen_req, po + 3);
+                      else begin
+                          c_amul[li] <= pb(po + 2);
+                          ci_f <= 4;
+                      end
+                4'd4: if (plen_req < po + 4) err_len(plen_req, po + 4);
+                      else if (pb(po + 3) > 15) err_range(po + 3, {24'd0, pb(po + 3)}, 0, 15);
+                      else begin
+                          c_ash[li] <= b_po3[3:0];
+                          ci_f <= 5;
+                      end
+                4'd5: if (plen_req < po + 6) err_len(plen_req, po + 6);
+                      else if (ci_l != 0 && cfg_nin != {3'd0, c_prev_nout})
+                          err_range(po + 4, {16'd0, cfg_nin}, {19'd0, c_prev_nout},
+                                    {19'd0, c_prev_nout});
+                      else if (cfg_nin < 1 || {16'd0, cfg_nin} > cfg_inmax)
+                          err_range(po + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
+                      else begin
+                          c_nin[li] <= cfg_nin[12:0];
+                          ci_f <= 6;
+                      end
+                4'd6: if (plen_req < po + 8) err_len(plen_req, po + 8);
+                      else if (w_po6 < 1 || w_po6 > MAX_WIDTH)
+                          err_range(po + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
+                      else begin
+                          c_nout[li] <= w_po6[12:0];
+                          ci_f <= 7;
+                      end
+                4'd7: if (plen_req < po + 10) err_len(plen_req, po + 10);
+                      else if ({16'd0, w_po8} != cfg_need)
+                          err_range(po + 8, {16'd0, w_po8}, cfg_need, cfg_need);
+                      else begin
+                          c_ntiles[li] <= w_po8;
+                          ci_ti <= 0;
+                          po <= po + 10;
+                          ci_f <= 8;
+                      end
+                default: begin                             // the tile list
+                    if (ci_ti == c_ntiles[li]) begin
+                        ci_nall <= ci_nall + {3'd0, c_nout[li]};
+                        ci_tbase <= ci_tbase + c_ntiles[li][7:0];
+                        ci_l <= ci_l + 1'b1;
+                        ci_f <= 1;
+                    end else if (plen_req < po + 2) begin
+                        err_len(plen_req, po + 2);
+                    end else if (cfg_tile >= TILES) begin
+                        err_range(po, {16'd0, cfg_tile}, 0, TILES - 1);
+                    end else if (c_used[cfg_ti] != 0) begin
+                        reply(ST_CONFLICT, 8, po, {16'd0, cfg_tile},
+                              {16'd0, c_used[cfg_ti] - 16'd1}, 0);
+                    end else begin
+                        c_used[cfg_ti] <= po[15:0] + 16'd1;
+                        c_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
+                        ci_ti <= ci_ti + 1'b1;
+                        po <= po + 2;
+                    end
+                end
+                endcase
+            end
+        end
+        S_ADC_CK: begin
+            // every column's shift and offset, in order, before anything is set
+            if (op_i == {16'd0, op_nc}) begin
+                op_i <= 0;
+                state <= S_ADC_WR;
+            end else if (adc_shb > 31) begin
+                err_range(32'd7 + 32'd4 * op_i, {24'd0, adc_shb}, 0, 31);
+            end else if ($signed(adc_offw) < -16'sd2048 || $signed(adc_offw) > 16'sd2047) begin
+                err_range(32'd8 + 32'd4 * op_i, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
+                          32'd2047);
+            end else begin
+                op_i <= op_i + 1;
+            end
+        end
+        S_ADC_WR: begin
+            if (op_i == {16'd0, op_nc}) begin
+                state <= S_GEN;
+            end else begin
+                adc_gain[adc_a] <= adc_gainb;
+                adc_shift[adc_a] <= adc_shb[4:0];
+                adc_off[adc_a] <= adc_offw[11:0];
+                op_i <= op_i + 1;
+            end
+        end
+        S_CODE_CK: begin
+            // WRITE_CELLS: every code, in order, before anything is programmed
+            if (op_i == 32'd2 * op_n) begin
+                op_i <= 0;
+                state <= S_CELL;
+            end else if ({24'd0, pb(32'd10 + op_i)} > CMAX) begin
+                err_range(32'd10 + op_i, {24'd0, pb(32'd10 + op_i)}, 0, CMAX);
+            end else begin
+                op_i <= op_i + 1;
+            end
+        end
+        S_LIST_CK: begin
+            // WRITE_LIST: every record, in order, before anything is programmed
+            if (op_i == op_n) begin
+                op_i <= 0;
+                state <= S_CELL;
+            end else if (pw(lrec) >= ROWS) begin
+                err_range(lrec, {16'd0, pw(lrec)}, 0, ROWS - 1);
+            end else if (pw(lrec + 2) >= COLS) begin
+                err_range(lrec + 2, {16'd0, pw(lrec + 2)}, 0, COLS - 1);
+            end else if ({24'd0, pb(lrec + 4)} > CMAX) begin
+                err_range(lrec + 4, {24'd0, pb(lrec + 4)}, 0, CMAX);
+            end else if ({24'd0, pb(lrec + 5)} > CMAX) begin
+                err_range(lrec + 5, {24'd0, pb(lrec + 5)}, 0, CMAX);
+            end else begin
+                op_i <= op_i + 1;
+            end
+        end
+        S_CELL: begin
+            // the next cell of the rectangle or list: read its stored pair
+            if (op_i == op_n) begin
+                if (op_mode == M_READ) begin
+                    r_pre <= 1'b1;
+                    reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
+                end else begin
+                    tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] + 32'd2 * op_n;
+                    reply(ST_OK, 4, op_changed, 0, 0, 0);
+                end
+            end else begin
+                cl_t <= op_t[7:0];
+                cl_r <= el_r[9:0];
+                cl_c <= el_c[7:0];
+                cl_kp <= el_kp[CODE_BITS-1:0];
+                cl_km <= el_km[CODE_BITS-1:0];
+                cl_addr <= el_addr;
+                cl_old <= gmem[el_addr];
+                cl_valid <= gvalid[el_vrow][el_c[CA-1:0]];
+                state <= S_CELL_RD;
+            end
+        end
+        S_CELL_RD: begin
+            if (op_mode == M_READ && cl_valid) begin
+`ifdef XP_MUTANT_READ_SWAP
+                txbuf[7 + 2 * op_i[TXA-1:0]] <= cl_old[7:0];  // mutant (make cosim): − first
+                txbuf[8 + 2 * op_i[TXA-1:0]] <= cl_old[15:8];
+`else
+                txbuf[7 + 2 * op_i[TXA-1:0]] <= cl_old[15:8];
+                txbuf[8 + 2 * op_i[TXA-1:0]] <= cl_old[7:0];
+`endif
+                state <= S_CELL_WR;
+            end else begin
+                dm_req <= 1'b1;                            // stuck classes and variations
+                state <= S_DM;
+            end
+        end
+        S_DM: begin
+            if (dm_ready && dm_req)
+                state <= S_DM_WAIT;
             else
-                ebuf[r_idx[4:0]] <= gen_byte;
-            r_idx <= r_idx + 1'b1;
-            if (r_idx + 1'b1 == body_len)
-                state <= S_CRC;
+                dm_req <= 1'b1;
+        end
+        S_DM_WAIT: begin
+            if (dm_valid) begin
+                cl_sp <= dm_stuck_p;
+                cl_sn <= dm_stuck_n;
+                cl_fp <= dm_fv_p;
+                cl_fn <= dm_fv_n;
+                if (!cl_valid)                             // the erased state: 0 or stuck
+                    cl_old <= {dm_stuck_p == 2'd2 ? 8'd255 : 8'd0,
+                               dm_stuck_n == 2'd2 ? 8'd255 : 8'd0};
+                if (op_mode == M_READ) begin
+                    txbuf[7 + 2 * op_i[TXA-1:0]] <= dm_stuck_p == 2'd2 ? 8'd255 : 8'd0;
+                    txbuf[8 + 2 * op_i[TXA-1:0]] <= dm_stuck_n == 2'd2 ? 8'd255 : 8'd0;
+                    state <= S_CELL_WR;
+                end else begin
+                    pr_p <= pulses;
+                    pr_req <= 1'b1;
+                    state <= S_PR;
+                end
+            end
+        end
+        S_PR: begin
+            // the + device's draw at P, then the − device's at P + 1
+            if (pr_req && pr_ready) begin
+                state <= S_PR_WAIT;
+            end else
+                pr_req <= 1'b1;
+        end
+        S_PR_WAIT: begin
+            if (pr_valid) begin
+                if (pr_p == pulses) begin                  // the + draw: keep it, draw −
+                    cl_zp <= pr_z;
+                    pr_p <= pulses + 56'd1;
+                    pr_req <= 1'b1;
+                    state <= S_PR;
+                end else begin                             // both drawn: program
+                    gmem[cl_addr] <= {gp_new, gn_new};
+                    gvalid[cl_vrow][cl_c[CA-1:0]] <= 1'b1;
+                    op_changed <= op_changed + {31'd0, gp_new != cl_old[15:8]} +
+                                  {31'd0, gn_new != cl_old[7:0]};
+                    pulses <= pulses + 56'd2;
+                    state <= S_CELL_WR;
+                end
+            end
+        end
+        S_CELL_WR: begin
+            // the next element
+            op_i <= op_i + 1;
+            if ({24'd0, op_cc} + 32'd1 == {16'd0, op_nc}) begin
+                op_cc <= 0;
+                op_rr <= op_rr + 1'b1;
+            end else begin
+                op_cc <= op_cc + 1'b1;
+            end
+            state <= S_CELL;
+        end
+        S_GEN: begin
+            // header and payload, one byte a cycle (prewritten payloads: two), into txbuf or
+            // ebuf, through the CRC
+            if (r_pre && r_idx >= 7 && !gen_rd_done) begin
+                pre_byte <= txbuf[r_idx];
+                gen_rd_done <= 1'b1;
+            end else begin
+                gen_rd_done <= 1'b0;
+                if (r_idx == 0)
+                    tx_crc_clear <= 1'b1;
+                tx_crc_byte <= gen_byte;
+                tx_crc_valid <= 1'b1;
+                if (r_remember)
+                    txbuf[r_idx] <= gen_byte;
+                else
+                    ebuf[r_idx[4:0]] <= gen_byte;
+                r_idx <= r_idx + 1'b1;
+                if (r_idx + 1'b1 == body_len)
+                    state <= S_CRC;
+            end
         end
         S_CRC: begin
             // the CRC's four bytes, little-endian, after the CRC unit took the last byte
@@ -406,7 +1018,6 @@ module xp_board #(
         default: state <= S_RX;
         endcase
         if (rst) begin
-            next_frame;
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
@@ -415,10 +1026,18 @@ module xp_board #(
             duplicates <= 32'd0;
             for (k = 1; k <= 8; k = k + 1)
                 nacks[k] <= 32'd0;
-            nseed <= 64'd0;
-            pulses <= 56'd0;
-            infer <= 40'd0;
             have_last <= 1'b0;
+            r_remember <= 1'b0;
+            gen_rd_done <= 1'b0;
+            clr_i <= 0;
+            state <= S_CLEAR;                              // erase, then take frames
+            rx_n <= 0;
+            f_cmd <= 8'hFF;
+            f_seq <= 8'h00;
+            f_last4 <= 32'd0;
+            rx_crc_clear <= 1'b1;
+            r_idx <= 0;
+            r_crcn <= 3'd0;
         end
     end
 endmodule

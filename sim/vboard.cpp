@@ -21,7 +21,8 @@
 #include "verilated.h"
 #include "xpnn.h"
 
-static const uint64_t QUIET_CYCLES = 4096;
+// cycles run after the board says it is idle (the encoder's last byte, a margin)
+static const uint64_t QUIET_CYCLES = 16;
 
 struct vboard {
     std::unique_ptr<Vxp_board> m;
@@ -44,7 +45,9 @@ struct vboard {
             cycles++;
             if (took) in.pop_front();
             if (got) out.push_back(b);
-            quiet = got ? 0 : quiet + 1;
+            // a frame's last bytes take a few cycles through the decoder before the board is
+            // busy: count quiet cycles only after the input is in and nothing moves
+            quiet = (got || took || !m->idle) ? 0 : quiet + 1;
         }
     }
 };
@@ -74,16 +77,19 @@ static volatile sig_atomic_t stop_flag;
 static void on_signal(int) { stop_flag = 1; }
 
 static const char usage[] =
-    "usage: xpnn-vboard [--listen HOST:PORT] [--port-file F] [--once] [-q]\n"
+    "usage: xpnn-vboard [--listen HOST:PORT] [--port-file F] [--once] [--device-seed S] [-q]\n"
     "\n"
     "Serve the Verilated RTL board (rtl/xp_board.v) on TCP, one client at a time, until\n"
     "SIGINT or SIGTERM; reach it with --port tcp://HOST:PORT from xpnn and libxpnn.\n"
-    "The RTL is in progress (rtl/README.md): it answers the link layer and INFO, STATUS,\n"
-    "RESET and SET_SEED as the C board engine does; the crossbar commands get ERR_CMD.\n"
+    "The RTL is in progress (rtl/xp_board.v): it answers every command but RUN as the C\n"
+    "board engine does (RUN gets ERR_CMD until the MVM datapath lands). Its device model is\n"
+    "the default one (numerics §2) with the device seed given.\n"
     "\n"
     "  --listen HOST:PORT  address (default 127.0.0.1:0; port 0: any free port)\n"
     "  --port-file F    write the bound port to F (atomically) once listening\n"
     "  --once           return after the first client disconnects\n"
+    "  --device-seed S  the board's private device seed, 0 … 2^64-1 (default 1, as the\n"
+    "                   default model board: `xpnn serve --port model:seed=S` is its twin)\n"
     "  -q, --quiet      no log lines\n"
     "  -h, --help       this text\n";
 
@@ -91,9 +97,11 @@ int main(int argc, char **argv) {
     static const struct option lo[] = {
         {"listen", required_argument, nullptr, 'l'}, {"port-file", required_argument, nullptr, 'p'},
         {"once", no_argument, nullptr, 'o'},         {"quiet", no_argument, nullptr, 'q'},
-        {"help", no_argument, nullptr, 'h'},         {nullptr, 0, nullptr, 0},
+        {"help", no_argument, nullptr, 'h'},         {"device-seed", required_argument, nullptr, 'd'},
+        {nullptr, 0, nullptr, 0},
     };
     std::string listen = "127.0.0.1:0";
+    uint64_t dseed = 1;
     xpnn_serve_opts so;
     memset(&so, 0, sizeof(so));
     int o;
@@ -104,6 +112,17 @@ int main(int argc, char **argv) {
         case 'p': so.port_file = optarg; break;
         case 'o': so.once = 1; break;
         case 'q': quiet_flag = 1; break;
+        case 'd': {
+            char *e = nullptr;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &e, 0);
+            if (!*optarg || *e || errno || optarg[0] == '-') {
+                fprintf(stderr, "xpnn-vboard: --device-seed '%s': want a number 0 … 2^64-1\n", optarg);
+                return 2;
+            }
+            dseed = v;
+            break;
+        }
         case 'h': fputs(usage, stdout); return 0;
         case ':': fprintf(stderr, "xpnn-vboard: option %s needs a value (see --help)\n", argv[optind - 1]); return 2;
         default: fprintf(stderr, "xpnn-vboard: unknown option %s (see --help)\n", argv[optind - 1]); return 2;
@@ -136,6 +155,16 @@ int main(int argc, char **argv) {
     Verilated::commandArgs(argc, argv);
     vboard v;
     v.m.reset(new Vxp_board);
+    xp_params dp;
+    xp_params_default(&dp);  // the default device model, with the seed given
+    v.m->dseed = dseed;
+    v.m->p_sa0 = dp.p_sa0;
+    v.m->p_samax = dp.p_samax;
+    v.m->s_var = dp.s_var;
+    v.m->s_prog = dp.s_prog;
+    v.m->s_read = dp.s_read;
+    v.m->s_gain = dp.s_gain;
+    v.m->s_off = dp.s_off;
     v.m->rst = 1;
     v.m->s_tvalid = 0;
     v.m->m_tready = 1;

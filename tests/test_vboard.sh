@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tests/test_vboard.sh — the host tools against the virtual RTL board (build/xpnn-vboard):
 # the same xpnn commands on the Verilated xp_board and on a C-model board served with the same
-# limits must print the same (INFO's implementation fields aside). The RTL is in progress
-# (rtl/README.md): the commands it implements are compared, and a crossbar command must be
-# refused cleanly (ERR_CMD, exit 1) until it lands.
+# limits and the same device seed must print the same (INFO's implementation fields aside):
+# INFO, STATUS, SET_SEED, RESET, CONFIGURE, and an image loaded with `xpnn load --verify`
+# (SET_ADC, WRITE_CELLS with the board-private device model and programming noise, READ_CELLS)
+# and read back with `xpnn read`. The RTL is in progress (rtl/xp_board.v): RUN must be refused
+# cleanly (ERR_CMD, exit 1) until it lands.
 #
 #   bash tests/test_vboard.sh BUILD_DIR
 set -u
@@ -21,10 +23,19 @@ has out "--listen" "--help lists the options"
 expect 2 "xpnn-vboard --listen nonsense" "$VBOARD" --listen nonsense
 has err "want HOST:PORT" "names the syntax"
 
-start_server rtl "$VBOARD" -q
+expect 2 "xpnn-vboard --device-seed -1" "$VBOARD" --device-seed -1
+has err "device-seed '-1'" "names the option"
+
+start_server rtl "$VBOARD" -q --device-seed 5
 RTL=$PORT
-start_server model "$XPNN" serve -q --port "model:boot=0,max_request=1024,max_reply=1024,max_batch=16"
+start_server model "$XPNN" serve -q --port "model:seed=5,boot=0,max_request=1024,max_reply=1024,max_batch=16"
 MODEL=$PORT
+
+# a small network to deploy: 784-16-10, one epoch on Fashion-MNIST
+FM=${XPNN_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
+expect 0 "train a 784-16-10 twin (1 epoch)" "$XPNN" train -o "$T/m.st" --layers 784,16,10 \
+	--epochs 1 --data "$FM" -q
+expect 0 "compile it" "$XPNN" compile "$T/m.st" -o "$T/i.st" --data "$FM" -q
 
 for b in rtl model; do
 	P=$([ $b = rtl ] && echo "$RTL" || echo "$MODEL")
@@ -36,6 +47,14 @@ for b in rtl model; do
 		"$XPNN" reset --port "$P"
 		"$XPNN" reset --port "$P"
 		"$XPNN" status --json --port "$P"
+		"$XPNN" configure --reference --port "$P"
+		"$XPNN" seed --port "$P" 77
+		"$XPNN" load --verify --tolerance 8 --max-bad 100 "$T/i.st" --json --port "$P" |
+			"$PY" -c 'import json,sys; j=json.load(sys.stdin); j.pop("seconds",None); print(json.dumps(j, sort_keys=True))'
+		for t in 0 1 2 3 4 5 6; do
+			"$XPNN" read --tile $t --row 0 --col 0 --rows 128 --cols 16 --port "$P"
+		done
+		"$XPNN" status --json --port "$P"
 	} >"$T/seq_$b.txt" 2>&1 || bad "$b: command sequence"
 done
 check_json() { "$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
@@ -45,10 +64,12 @@ if check_json "$T/info_rtl.json" "$T/info_model.json"; then ok "INFO: the RTL re
 else bad "INFO differs"; diff "$T/info_rtl.json" "$T/info_model.json" | head; fi
 "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["impl"] != 2)' "$T/info_rtl.json" &&
 	ok "INFO: impl 2 (RTL)" || bad "INFO: impl is not 2"
-sed 's/tcp:[^"]*//' "$T/seq_rtl.txt" >"$T/a"
-sed 's/tcp:[^"]*//' "$T/seq_model.txt" >"$T/b"
-same "$T/a" "$T/b" "STATUS, SET_SEED, RESET (boot id LCG), counters: the RTL prints what the model board prints"
-expect 1 "a crossbar command on the RTL is refused (not built yet)" "$XPNN" configure --reference --port "$RTL"
+# ports and wall times aside
+sed -E 's/tcp:[^"]*//; s/, [0-9.]+ s$/, (time) s/' "$T/seq_rtl.txt" >"$T/a"
+sed -E 's/tcp:[^"]*//; s/, [0-9.]+ s$/, (time) s/' "$T/seq_model.txt" >"$T/b"
+same "$T/a" "$T/b" "STATUS, SET_SEED, RESET (boot id LCG), CONFIGURE, load --verify of a 784-16-10 image (12,730 cells) and its conductances read back: the RTL prints what the model board prints"
+grep -q '"out_of_tol' "$T/seq_rtl.txt" && ok "… the load's verify report is in the comparison" || bad "no load report"
+expect 1 "RUN on the RTL is refused (not built yet)" "$XPNN" eval --count 10 --port "$RTL"
 has err "ERR_CMD" "with ERR_CMD"
 expect 0 "the RTL board still answers after it" "$XPNN" status --port "$RTL"
 

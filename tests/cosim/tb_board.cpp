@@ -1,10 +1,14 @@
 // tb_board.cpp — byte-level differential co-simulation of rtl/xp_board.v against the C board
 // engine (cmodel/xp_board.c): the same random byte streams go to both, and every reply byte
-// must be the same. Streams mix valid frames of the commands the RTL implements so far (INFO,
-// STATUS, RESET, SET_SEED) with right and wrong payload lengths, unknown command codes,
+// must be the same. Streams mix valid frames of the commands the RTL implements so far (all
+// but RUN: INFO, STATUS, RESET, SET_SEED, CONFIGURE, SET_ADC, WRITE_CELLS, READ_CELLS,
+// WRITE_LIST; mostly valid fields, sometimes one out of range, a tile twice, a payload cut
+// short or too long) with right and wrong payload lengths, unknown command codes,
 // duplicates (the same body again), bad CRCs, truncated frames, incomplete COBS blocks, frames
 // too short and too long, empty frames and garbage; the RTL's input has random gaps and its
-// output random backpressure. Usage: Vtb [FRAMES]; XP_SEED seeds the streams (printed).
+// output random backpressure. Each run is a random board: device seed, stuck probabilities
+// (up to 12 %, so that stuck devices are met), variation and programming noise.
+// Usage: Vtb [FRAMES]; XP_SEED seeds the streams and the board (printed).
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +36,103 @@ static std::vector<uint8_t> wire_of(const std::vector<uint8_t> &body) {
     w[n] = 0x7E;
     w.resize(n + 1);
     return w;
+}
+
+static void put16(std::vector<uint8_t> &v, unsigned x) {
+    v.push_back((uint8_t)x);
+    v.push_back((uint8_t)(x >> 8));
+}
+
+// A payload of command cmd: valid most of the time, else with one field out of range or the
+// length wrong (the engine's checks, in their order, decide what is reported).
+static std::vector<uint8_t> payload_of(uint8_t cmd) {
+    std::vector<uint8_t> pl;
+    const unsigned R = 128, C = 64, T = 8, CMAX = 15;
+    bool bad = rndu(4) == 0;
+    switch (cmd) {
+    case 4:
+        for (int i = 0; i < 8; i++) pl.push_back((uint8_t)rnd64());
+        break;
+    case 5: {  // CONFIGURE: 1 … 3 layers on distinct tiles
+        unsigned L = 1 + rndu(3), used = 0, nin = 1 + rndu(300);
+        std::vector<unsigned> tiles = {0, 1, 2, 3, 4, 5, 6, 7};
+        for (unsigned i = 7; i > 0; i--) std::swap(tiles[i], tiles[rndu(i + 1)]);
+        pl.push_back((uint8_t)L);
+        for (unsigned l = 0; l < L; l++) {
+            unsigned bias = rndu(2), nout = 1 + rndu(l + 1 < L ? 100 : 20);
+            unsigned nt = ((nin + bias + R - 1) / R) * ((nout + C - 1) / C);
+            if (used + nt > T) { nin = 1 + rndu(60); nout = 1 + rndu(30); nt = 1; }
+            if (used + nt > T) break;
+            pl.push_back(l + 1 < L ? 1 : (uint8_t)rndu(2));
+            pl.push_back((uint8_t)bias);
+            pl.push_back((uint8_t)rnd64());
+            pl.push_back((uint8_t)rndu(16));
+            put16(pl, nin);
+            put16(pl, nout);
+            put16(pl, nt);
+            for (unsigned i = 0; i < nt; i++) put16(pl, tiles[used++]);
+            nin = nout;
+        }
+        if (used >= 2 && rndu(6) == 0) {  // the first tile again at the end: ERR_CONFLICT
+            pl[pl.size() - 2] = (uint8_t)tiles[0];
+            pl[pl.size() - 1] = 0;
+        }
+        break;
+    }
+    case 6: {  // SET_ADC
+        unsigned c0 = rndu(C), nc = 1 + rndu(C - c0);
+        put16(pl, rndu(T));
+        put16(pl, c0);
+        put16(pl, nc);
+        for (unsigned i = 0; i < nc; i++) {
+            pl.push_back((uint8_t)rnd64());
+            pl.push_back((uint8_t)rndu(32));
+            put16(pl, (unsigned)(int)(rndu(4096) - 2048));
+        }
+        break;
+    }
+    case 7: case 8: {  // WRITE_CELLS, READ_CELLS
+        unsigned r0 = rndu(R), c0 = rndu(C), nr = 1 + rndu(R - r0 < 6 ? R - r0 : 6);
+        unsigned nc = 1 + rndu(C - c0 < 24 ? C - c0 : 24);
+        put16(pl, rndu(T));
+        put16(pl, r0);
+        put16(pl, c0);
+        put16(pl, nr);
+        put16(pl, nc);
+        if (cmd == 7)
+            for (unsigned i = 0; i < 2 * nr * nc; i++) pl.push_back((uint8_t)rndu(CMAX + 1));
+        break;
+    }
+    case 10: {  // WRITE_LIST
+        unsigned n = 1 + rndu(24);
+        put16(pl, rndu(T));
+        put16(pl, n);
+        for (unsigned i = 0; i < n; i++) {
+            put16(pl, rndu(R));
+            put16(pl, rndu(C));
+            pl.push_back((uint8_t)rndu(CMAX + 1));
+            pl.push_back((uint8_t)rndu(CMAX + 1));
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    if (bad && !pl.empty()) {
+        switch (rndu(4)) {
+        case 0: pl[rndu((unsigned)pl.size())] = (uint8_t)rnd64(); break;  // a field anywhere
+        case 1: pl.resize(rndu((unsigned)pl.size())); break;               // cut short
+        case 2: pl.push_back((uint8_t)rnd64()); break;                     // a byte too many
+        default: pl[rndu((unsigned)pl.size())] |= 0x80; break;             // a large value
+        }
+    }
+    return pl;
+}
+
+// a command the RTL implements: INFO … WRITE_LIST, not RUN
+static uint8_t rnd_cmd() {
+    static const uint8_t c[] = {1, 2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 10, 10, 10};
+    return c[rndu(sizeof(c))];
 }
 
 static std::vector<uint8_t> body_of(uint8_t cmd, uint8_t seq, const std::vector<uint8_t> &pl) {
@@ -95,6 +196,15 @@ int main(int argc, char **argv) {
 
     xp_board_config cfg;
     xp_board_config_default(&cfg);
+    // a random board: its private device model
+    cfg.params.dseed = rnd64();
+    cfg.params.p_sa0 = rndu(8000);
+    cfg.params.p_samax = rndu(8000);
+    cfg.params.s_var = (uint16_t)rndu(200);
+    cfg.params.s_prog = (uint16_t)rndu(1024);
+    printf("tb_board: board dseed %016" PRIx64 ", p_sa0 %u, p_samax %u, s_var %u, s_prog %u\n",
+           cfg.params.dseed, cfg.params.p_sa0, cfg.params.p_samax, cfg.params.s_var,
+           cfg.params.s_prog);
     cfg.max_request = MAX_REQUEST;
     cfg.max_reply = MAX_REPLY;
     cfg.max_batch = MAX_BATCH;
@@ -110,11 +220,20 @@ int main(int argc, char **argv) {
     Verilated::commandArgs(argc, argv);
     sim s;
     s.m.reset(new Vxp_board);
+    s.m->dseed = cfg.params.dseed;
+    s.m->p_sa0 = cfg.params.p_sa0;
+    s.m->p_samax = cfg.params.p_samax;
+    s.m->s_var = cfg.params.s_var;
+    s.m->s_prog = cfg.params.s_prog;
+    s.m->s_read = cfg.params.s_read;
+    s.m->s_gain = cfg.params.s_gain;
+    s.m->s_off = cfg.params.s_off;
     s.m->rst = 1;
     s.m->s_tvalid = 0;
     s.m->m_tready = 1;
     for (int k = 0; k < 4; k++) s.tick();
     s.m->rst = 0;
+    for (int k = 0; k < 2100; k++) s.tick();  // the power-up erase
 
     std::vector<uint8_t> last_body;
     unsigned counts[13] = {};
@@ -123,6 +242,7 @@ int main(int argc, char **argv) {
                                     "incomplete", "resync", "same seq, new body"};
     uint8_t seq = 0;
     size_t expected_total = 0;
+    unsigned replies[11][9] = {};  // (command, status) of the C engine's replies: coverage
     for (unsigned f = 0; f < nframes; f++) {
         std::vector<uint8_t> in;
         unsigned kind = rndu(100);
@@ -135,10 +255,10 @@ int main(int argc, char **argv) {
         if (k == 3 && last_body.empty()) k = 0;
         counts[k]++;
         std::vector<uint8_t> pl, body;
-        uint8_t cmd = (uint8_t)(1 + rndu(4));
+        uint8_t cmd = rnd_cmd();
         switch (k) {
-        case 0:  // a valid command with its right payload
-            if (cmd == 4) for (int i = 0; i < 8; i++) pl.push_back((uint8_t)rnd64());
+        case 0:  // a command with its payload (sometimes with a bad field)
+            pl = payload_of(cmd);
             body = body_of(cmd, ++seq, pl);
             in = wire_of(body);
             last_body = body;
@@ -206,7 +326,7 @@ int main(int argc, char **argv) {
         }
         case 12:  // a new request that reuses the last seq (a new session, a host restart):
                   // not a duplicate unless cmd, length and CRC match too
-            if (cmd == 4) for (int i = 0; i < 8; i++) pl.push_back((uint8_t)rnd64());
+            pl = payload_of(cmd);
             body = body_of(cmd, seq, pl);
             in = wire_of(body);
             last_body = body;
@@ -247,10 +367,29 @@ int main(int argc, char **argv) {
             }
         }
         expected_total += want.size();
+        // the replies' commands and statuses (decoded from the C engine's wire bytes)
+        for (size_t i = 0; i < want.size();) {
+            std::vector<uint8_t> rb(want.size() + 8);
+            xp_cobs_dec d;
+            int done = 0, inc = 0;
+            xp_cobs_dec_init(&d, rb.data(), rb.size());
+            i += xp_cobs_dec_feed(&d, want.data() + i, want.size() - i, &done, &inc);
+            if (!done || d.len < 3) break;
+            unsigned c = rb[0] & 0x7F, st = rb[2];
+            if (c <= 10 && st <= 8) replies[c][st]++;
+        }
     }
     printf("tb_board: OK: %u frames, %zu reply bytes identical to the C engine, %" PRIu64 " cycles;",
            nframes, expected_total, s.cycle);
     for (int k = 0; k < 13; k++) printf(" %s %u%s", kinds[k], counts[k], k < 12 ? "," : "\n");
+    printf("tb_board: replies by command (OK / errors by status 1-8):\n");
+    for (unsigned c = 1; c <= 10; c++) {
+        if (c == 9) continue;
+        printf("  %-11s OK %4u  errors", xp_cmd_name(c), replies[c][0]);
+        for (unsigned st = 1; st <= 8; st++)
+            if (replies[c][st]) printf(" %s %u", xp_rsp_name(st), replies[c][st]);
+        printf("\n");
+    }
     s.m->final();
     s.m.reset();
     xp_board_destroy(ref);
