@@ -13,12 +13,17 @@
  * STATUS OF THIS FILE (issue 6, in progress): the link layer — frame reception with the check
  * order of §2.4 (too long, incomplete COBS block, too short, CRC), ERR_FRAME and ERR_CRC replies
  * that are not remembered, duplicate detection on (seq, cmd, length, CRC) with the remembered
- * reply re-sent byte for byte, the boot id and its LCG on RESET, the counters of §3.4 — and the
- * commands INFO, STATUS, RESET, SET_SEED, CONFIGURE, SET_ADC, WRITE_CELLS, READ_CELLS and
- * WRITE_LIST with every check of §4 in its order, the conductance memory, the board-private
- * device model (xp_devmodel) and programming with its noise (numerics §6). RUN (09) is answered
- * with ERR_CMD until the MVM datapath lands; the co-simulation (tests/cosim/tb_board.cpp) sends
- * every other command.
+ * reply re-sent byte for byte, the boot id and its LCG on RESET, the counters of §3.4 — and all
+ * ten commands with every check of §4 in its order: INFO, STATUS, RESET, SET_SEED, CONFIGURE,
+ * SET_ADC, WRITE_CELLS, READ_CELLS, RUN (with and without every layer's S) and WRITE_LIST; the
+ * conductance memory, the board-private device model recomputed on use (xp_devmodel),
+ * programming with its noise (numerics §6), and the MVM datapath of §7–§9: per output and row
+ * block, the tile column's ADC errors and this inference's read noise (one Threefry draw each),
+ * the MAC loop over the block's rows, the ADC (xp_adc), the digital sum over row blocks, the
+ * activation (xp_act) into a ping-pong input buffer for the next layer.
+ *
+ * Still to come: MACS_PER_CYCLE (one MAC per two cycles now: a registered memory read, then the
+ * multiply-add), the iCE40 memory mapping (the conductances in SPRAM), the two-block style.
  *
  * Memories: the stored conductances (G+, G-) of every cell, 16 bits a cell, TILES · ROWS · COLS
  * words (the reference 64 Ki words: the iCE40UP5K's four SPRAMs); a valid bit per cell (a cell
@@ -57,9 +62,7 @@ module xp_board #(
     input  wire [16:0] p_samax,
     input  wire [9:0]  s_var,
     input  wire [9:0]  s_prog,
-    /* verilator lint_off UNUSEDSIGNAL */ // read noise: with the RUN datapath
     input  wire [15:0] s_read,
-    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [9:0]  s_gain,
     input  wire [9:0]  s_off,
     // wire bytes
@@ -95,9 +98,9 @@ module xp_board #(
     // command and status codes (protocol §4, §5)
     localparam [7:0] CMD_INFO = 8'h01, CMD_STATUS = 8'h02, CMD_RESET = 8'h03, CMD_SEED = 8'h04,
                      CMD_CONFIGURE = 8'h05, CMD_SET_ADC = 8'h06, CMD_WRITE_CELLS = 8'h07,
-                     CMD_READ_CELLS = 8'h08, CMD_WRITE_LIST = 8'h0A;
+                     CMD_READ_CELLS = 8'h08, CMD_RUN = 8'h09, CMD_WRITE_LIST = 8'h0A;
     localparam [7:0] ST_OK = 8'd0, ST_CRC = 8'd1, ST_FRAME = 8'd2, ST_CMD = 8'd3, ST_LEN = 8'd4,
-                     ST_RANGE = 8'd5, ST_CONFLICT = 8'd8;
+                     ST_RANGE = 8'd5, ST_BATCH = 8'd6, ST_STATE = 8'd7, ST_CONFLICT = 8'd8;
 
     // ---- frame reception ----
     wire [7:0]  dec_tdata;
@@ -131,13 +134,10 @@ module xp_board #(
     // conductances, their valid bits, the ADC settings (numerics §3, §6, §7)
     reg [15:0]     gmem [0:CELLS-1];              // {G+, G-}
     reg [COLS-1:0] gvalid [0:TROWS-1];
-    /* verilator lint_off UNUSEDSIGNAL */ // RUN's (to come)
     reg [7:0]      adc_gain [0:TCOLS-1];
     reg [4:0]      adc_shift [0:TCOLS-1];
     reg [11:0]     adc_off [0:TCOLS-1];
-    /* verilator lint_on UNUSEDSIGNAL */
 
-    /* verilator lint_off UNUSEDSIGNAL */ // the configuration and ADC settings: RUN's (to come)
     // the network configuration (§9): per layer, and the tile lists one after the other
     reg [3:0]  net_l;               // layers (0: none)
     reg        l_act [0:7], l_bias [0:7];
@@ -147,7 +147,6 @@ module xp_board #(
     reg [15:0] l_ntiles [0:7];
     reg [7:0]  net_tiles [0:TILES-1];
     reg [15:0] net_nall;
-    /* verilator lint_on UNUSEDSIGNAL */
     // the configuration being parsed (committed when the whole payload passed)
     reg [3:0]  c_l;
     reg        c_act [0:7], c_bias [0:7];
@@ -169,7 +168,9 @@ module xp_board #(
                      S_RD = 5'd5, S_OUT = 5'd6, S_CLEAR = 5'd7, S_CFG = 5'd8, S_ADC_CK = 5'd9,
                      S_ADC_WR = 5'd10, S_CODE_CK = 5'd11, S_LIST_CK = 5'd12, S_CELL = 5'd13,
                      S_CELL_RD = 5'd14, S_DM = 5'd15, S_DM_WAIT = 5'd16, S_PR = 5'd17,
-                     S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19;
+                     S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19, S_RUN_XCK = 5'd20, S_RUN_V = 5'd21,
+                     S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24, S_RUN_MD = 5'd25,
+                     S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27, S_RUN_OUT = 5'd28;
     reg [4:0]  state;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
@@ -352,10 +353,9 @@ module xp_board #(
     wire        dm_ready, dm_valid;
     wire [1:0]  dm_stuck_p, dm_stuck_n;
     wire [10:0] dm_fv_p, dm_fv_n;
-    /* verilator lint_off UNUSEDSIGNAL */ // ADC errors: with the RUN datapath
     wire [10:0] dm_eg;
     wire signed [10:0] dm_eo;
-    /* verilator lint_on UNUSEDSIGNAL */
+    reg         dm_column;          // 1: a tile column's ADC errors (RUN)
     reg  [7:0]  cl_t;               // the cell being worked on
     reg  [9:0]  cl_r;
     reg  [7:0]  cl_c;
@@ -363,7 +363,7 @@ module xp_board #(
         .clk(clk), .rst(rst),
         .dkey0(dseed[31:0]), .dkey1(dseed[63:32]), .p_sa0(p_sa0), .p_samax(p_samax),
         .s_var(s_var), .s_gain(s_gain), .s_off(s_off),
-        .s_valid(dm_req), .s_ready(dm_ready), .s_column(1'b0),
+        .s_valid(dm_req), .s_ready(dm_ready), .s_column(dm_column),
         .s_t(cl_t), .s_r(cl_r), .s_c(cl_c),
         .m_valid(dm_valid), .m_ready(1'b1),
         .m_stuck_p(dm_stuck_p), .m_stuck_n(dm_stuck_n), .m_fv_p(dm_fv_p), .m_fv_n(dm_fv_n),
@@ -371,6 +371,8 @@ module xp_board #(
     );
 
     wire [63:0] nkey = dseed ^ nseed;
+    reg         rd_mode;            // the draw engine draws READ noise (RUN), else PROG
+    reg  [39:0] rn_n;               // the inference index of the vector being run
     reg         pr_req;
     reg  [55:0] pr_p;               // the pulse index of the draw
     wire        pr_ready, pr_valid;
@@ -379,7 +381,8 @@ module xp_board #(
         .clk(clk), .rst(rst),
         .s_valid(pr_req), .s_ready(pr_ready),
         .s_k0(nkey[31:0]), .s_k1(nkey[63:32]),
-        .s_c0({8'h10, pr_p[55:32]}), .s_c1(pr_p[31:0]),
+        .s_c0(rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} : {8'h10, pr_p[55:32]}),
+        .s_c1(rd_mode ? rn_n[31:0] : pr_p[31:0]),
         .m_valid(pr_valid), .m_ready(1'b1), .m_x0(pr_x0), .m_x1(pr_x1)
     );
     wire signed [8:0] pr_z;
@@ -398,6 +401,77 @@ module xp_board #(
         .stuck(cl_sp != 2'd0), .stuck_val(cl_sp == 2'd2 ? 8'd255 : 8'd0), .g(gp_new));
     xp_prog #(.CODE_BITS(CODE_BITS)) pgn (.k(cl_km), .fv(cl_fn), .z(pr_z), .s_prog(s_prog),
         .stuck(cl_sn != 2'd0), .stuck_val(cl_sn == 2'd2 ? 8'd255 : 8'd0), .g(gn_new));
+
+    // ---- RUN: the MVM datapath (numerics §7–§9), one MAC per two cycles for now ----
+    localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
+    reg  [7:0]  abuf [0:1][0:MAX_WIDTH-1];        // layer inputs: ping-pong buffers
+    reg         ab_src;                           // buffer of the current layer's inputs
+    reg  [15:0] rv_b, rv_i;                       // batch; vector being run
+    reg         rv_flags;
+    /* verilator lint_off UNUSEDSIGNAL */ // K · B fits the reply: K < 2^(TXA-1)
+    reg  [15:0] rv_k;                             // outputs per vector (K)
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [2:0]  rv_l;                             // layer
+    reg  [7:0]  rv_tbase;                         // the layer's first entry in net_tiles
+    reg  [12:0] rv_j;                             // output column of the layer
+    reg  [5:0]  rv_rb;                            // row block
+    reg  [9:0]  rv_r;                             // row within the block
+    reg  [9:0]  rv_rows;                          // rows of this block the layer drives
+    reg  signed [24:0] rv_acc;                    // Σ x · (G+ − G−) of the block (< 2^23)
+    reg  signed [15:0] rv_s;                      // S of the output
+    reg  [7:0]  rv_x;                             // the input of the MAC in flight
+    reg  [TXA-1:0] rv_o;                          // next output byte in txbuf
+    reg  signed [19:0] rv_noise;                  // read noise of the conversion
+    reg  [10:0] rv_eg;
+    reg  signed [10:0] rv_eo;
+    reg         rv_qd, rv_nd;                     // column errors and noise drawn
+    reg  [31:0] rv_xi;                            // RUN input check: next code
+    reg         rv_qa, rv_na;                     // column query, noise draw accepted
+    wire [12:0] rl_nin = l_nin[rv_l], rl_nout = l_nout[rv_l];
+    wire        rl_bias = l_bias[rv_l];
+    /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
+    wire [31:0] rl_nrb_w = ({19'd0, rl_nin} + {31'd0, rl_bias} + ROWS - 1) / ROWS;
+    wire [5:0]  rl_nrb = rl_nrb_w[5:0];
+    wire [31:0] rv_left = {19'd0, rl_nin} + {31'd0, rl_bias} - {26'd0, rv_rb} * ROWS;
+    wire [31:0] rl_ncb = ({19'd0, rl_nout} + COLS - 1) / COLS;
+    wire [31:0] rv_cb = {19'd0, rv_j} / COLS;
+    wire [31:0] rv_cc = {19'd0, rv_j} % COLS;
+    wire [31:0] rv_tix = {24'd0, rv_tbase} + {26'd0, rv_rb} * rl_ncb + rv_cb;
+    wire [7:0]  rv_t = net_tiles[rv_tix[TA-1:0]];
+    wire [31:0] rv_row = {26'd0, rv_rb} * ROWS + {22'd0, rv_r};     // the layer's input row
+    wire [31:0] rv_xoff = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + rv_row; // body offset
+    wire [7:0]  rv_xin = rv_row == {19'd0, rl_nin} ? XMAX :          // the bias row
+                         rv_l == 0 ? rxbuf[rv_xoff[RXA-1:0]] : abuf[ab_src][rv_row[11:0]];
+    wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {22'd0, rv_r};
+    wire [31:0] rv_addr_w = rv_vrow_w * COLS + rv_cc;
+    wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [19:0] rd_noise;
+    xp_scale #(.F(0), .SIGMA_W(16)) rsc (.z(pr_z), .sigma(s_read), .y(rd_noise));
+    wire [AA-1:0] rv_adc = rv_adc_w[AA-1:0];
+    reg         adc_go;
+    wire        adc_valid;
+    wire signed [ADC_BITS-1:0] adc_code;
+    wire signed [12:0] adc_offe = {adc_off[rv_adc][11], adc_off[rv_adc]} + {{2{rv_eo[10]}}, rv_eo};
+    xp_adc #(.ADC_BITS(ADC_BITS)) adc (
+        .clk(clk), .rst(rst), .s_valid(adc_go),
+        .s_v({{2{rv_acc[24]}}, rv_acc} + {{7{rv_noise[19]}}, rv_noise}),
+        .s_ge({11'd0, adc_gain[rv_adc]} * {8'd0, rv_eg}), .s_shift(adc_shift[rv_adc]),
+        .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
+    );
+    wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
+    wire signed [15:0] rv_a;
+    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(rv_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
+                                       .relu(l_act[rv_l]), .a(rv_a));
+    // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K))
+    wire [15:0] run_k = pb(2) != 0 ? shape_all : shape_out;
+    wire [31:0] run_b1 = (MAX_REQUEST - 3) / (shape_in == 0 ? 32'd1 : {16'd0, shape_in});
+    wire [31:0] run_b2 = (MAX_REPLY - 11) / (run_k == 0 ? 32'd1 : {15'd0, run_k, 1'b0});
+    wire [31:0] run_bmax = run_b1 < run_b2 ? (run_b1 < MAX_BATCH ? run_b1 : MAX_BATCH) :
+                                             (run_b2 < MAX_BATCH ? run_b2 : MAX_BATCH);
+    wire [31:0] run_len = 32'd3 + {16'd0, pw(0)} * {16'd0, shape_in};
+    wire [7:0]  b_p2 = pb(2);
+    wire [7:0]  rv_xck = rxbuf[rv_xi[RXA-1:0] + 5];  // input code being checked
 
     // ---- command sequencing ----
     reg [31:0] po;                  // payload offset being checked
@@ -498,6 +572,7 @@ module xp_board #(
         tx_crc_valid <= 1'b0;
         dm_req <= 1'b0;
         pr_req <= 1'b0;
+        adc_go <= 1'b0;
         case (state)
         S_RX: begin
             dec_tready <= 1'b1;
@@ -575,6 +650,8 @@ module xp_board #(
             op_rr <= 0;
             op_cc <= 0;
             op_changed <= 0;
+            rd_mode <= f_cmd == CMD_RUN;
+            dm_column <= 1'b0;
             case (f_cmd)
             CMD_INFO, CMD_STATUS, CMD_RESET: begin
                 if (plen_req != 0) begin
@@ -672,8 +749,186 @@ module xp_board #(
                 else
                     state <= S_LIST_CK;
             end
+            CMD_RUN: begin
+                rv_b <= pw(0);
+                rv_flags <= b_p2[0];
+                rv_k <= run_k;
+                rv_xi <= 0;
+                if (plen_req < 3)
+                    err_len(plen_req, 3);
+                else if (b_p2 > 1)
+                    err_range(2, {24'd0, b_p2}, 0, 1);
+                else if (net_l == 0)
+                    reply(ST_STATE, 0, 0, 0, 0, 0);
+                else if (pw(0) < 1 || {16'd0, pw(0)} > run_bmax)
+                    reply(ST_BATCH, 8, {16'd0, pw(0)}, run_bmax, 0, 0);
+                else if (plen_req != run_len)
+                    err_len(plen_req, run_len);
+                else
+                    state <= S_RUN_XCK;
+            end
             default: reply(ST_CMD, 0, 0, 0, 0, 0);
             endcase
+        end
+        S_RUN_XCK: begin
+            // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits); then the
+            // reply's header: B, flags, n0
+            if (DAC_BITS < 8 && rv_xi < {16'd0, rv_b} * {16'd0, shape_in}) begin
+                /* verilator lint_off CMPCONST */ // constant with 8 DAC bits (not reached)
+                if (rv_xck > XMAX)
+                /* verilator lint_on CMPCONST */
+                    err_range(32'd3 + rv_xi, {24'd0, rv_xck}, 0, {24'd0, XMAX});
+                else
+                    rv_xi <= rv_xi + 1;
+            end else begin
+                txbuf[7] <= rv_b[7:0];
+                txbuf[8] <= rv_b[15:8];
+                txbuf[9] <= {7'd0, rv_flags};
+                for (k = 0; k < 8; k = k + 1)
+                    txbuf[10 + k] <= le({24'd0, infer}, k);
+                rv_o <= 18;
+                rv_i <= 0;
+                state <= S_RUN_V;
+            end
+        end
+        S_RUN_V: begin
+            // the next vector: layer 0 from the request, inference index N + i
+            if (rv_i == rv_b) begin
+                infer <= infer + {24'd0, rv_b};
+                r_pre <= 1'b1;
+                reply(ST_OK, 11 + {rv_b[TXA-2:0], 1'b0} * rv_k[TXA-1:0], 0, 0, 0, 0);
+            end else begin
+                rv_l <= 0;
+                rv_tbase <= 0;
+                ab_src <= 1'b1;                           // layer 0 writes abuf[0]
+                rv_j <= 0;
+                rn_n <= infer + {24'd0, rv_i};
+                state <= S_RUN_J;
+            end
+        end
+        S_RUN_J: begin
+            // the next output of the layer: its first row block
+            if (rv_j == rl_nout) begin
+                if ({1'b0, rv_l} + 4'd1 == net_l) begin
+                    rv_i <= rv_i + 1'b1;
+                    state <= S_RUN_V;
+                end else begin
+                    rv_tbase <= rv_tbase + l_ntiles[rv_l][7:0];
+                    rv_l <= rv_l + 1'b1;
+                    ab_src <= !ab_src;
+                    rv_j <= 0;
+                end
+            end else begin
+                rv_rb <= 0;
+                rv_s <= 0;
+                state <= S_RUN_QW;
+                rv_qa <= 1'b0;
+                rv_na <= 1'b0;
+                rv_qd <= 1'b0;
+                rv_nd <= 1'b0;
+                rv_r <= 0;
+                rv_acc <= 0;
+            end
+        end
+        S_RUN_QW: begin
+            // a block's tile column: its ADC errors and the read noise of this inference
+            cl_t <= rv_t;
+            cl_c <= rv_cc[7:0];
+            rv_rows <= rv_left > ROWS ? ROWS : rv_left[9:0];
+            dm_column <= 1'b1;
+            if (!rv_qa) begin
+                if (dm_req && dm_ready)
+                    rv_qa <= 1'b1;
+                else
+                    dm_req <= 1'b1;
+            end else if (dm_valid) begin
+                rv_eg <= dm_eg;
+                rv_eo <= dm_eo;
+                rv_qd <= 1'b1;
+            end
+            if (!rv_na) begin
+                if (pr_req && pr_ready)
+                    rv_na <= 1'b1;
+                else
+                    pr_req <= 1'b1;
+            end else if (pr_valid) begin
+                rv_noise <= rd_noise;
+                rv_nd <= 1'b1;
+            end
+            if (rv_qd && rv_nd)
+                state <= S_RUN_MA;
+        end
+        S_RUN_MA: begin
+            // the next row's cell (a MAC every two cycles), or the block's conversion
+            if (rv_r == rv_rows) begin
+                adc_go <= 1'b1;
+                state <= S_RUN_ADC;
+            end else begin
+                cl_old <= gmem[rv_addr_w[GA-1:0]];
+                cl_valid <= gvalid[rv_vrow_w[VA-1:0]][rv_cc[CA-1:0]];
+                cl_r <= rv_r;
+                rv_x <= rv_xin;
+                state <= S_RUN_MD;
+            end
+        end
+        S_RUN_MD: begin
+            if (cl_valid) begin
+                rv_acc <= rv_acc + $signed({17'd0, rv_x}) *
+                          ($signed({17'd0, cl_old[15:8]}) - $signed({17'd0, cl_old[7:0]}));
+                rv_r <= rv_r + 1'b1;
+                state <= S_RUN_MA;
+            end else begin                                 // erased: 0, or stuck
+                dm_column <= 1'b0;
+                dm_req <= 1'b1;
+                rv_qa <= 1'b0;
+                state <= S_RUN_SLOW;
+            end
+        end
+        S_RUN_SLOW: begin
+            if (!rv_qa) begin
+                if (dm_req && dm_ready)
+                    rv_qa <= 1'b1;
+                else
+                    dm_req <= 1'b1;
+            end else if (dm_valid) begin
+                rv_acc <= rv_acc + $signed({17'd0, rv_x}) *
+                          ($signed({17'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
+                           $signed({17'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
+                rv_r <= rv_r + 1'b1;
+                state <= S_RUN_MA;
+            end
+        end
+        S_RUN_ADC: begin
+            if (adc_valid) begin
+                rv_s <= rv_snext;
+                if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
+                    state <= S_RUN_OUT;
+                end else begin
+                    rv_rb <= rv_rb + 1'b1;
+                    rv_qa <= 1'b0;
+                    rv_na <= 1'b0;
+                    rv_qd <= 1'b0;
+                    rv_nd <= 1'b0;
+                    rv_r <= 0;
+                    rv_acc <= 0;
+                    state <= S_RUN_QW;
+                end
+            end
+        end
+        S_RUN_OUT: begin
+            // S of every layer (flag 0), or the last layer's a; the next layer's input
+            if (rv_flags) begin
+                txbuf[rv_o] <= rv_s[7:0];
+                txbuf[rv_o + 1] <= rv_s[15:8];
+                rv_o <= rv_o + 2;
+            end else if ({1'b0, rv_l} + 4'd1 == net_l) begin
+                txbuf[rv_o] <= rv_a[7:0];
+                txbuf[rv_o + 1] <= rv_a[15:8];
+                rv_o <= rv_o + 2;
+            end
+            abuf[!ab_src][rv_j[11:0]] <= rv_a[7:0];
+            rv_j <= rv_j + 1'b1;
+            state <= S_RUN_J;
         end
         S_CLEAR: begin
             // RESET and power-up (numerics §3): erase a tile row of valid bits and an ADC
