@@ -354,11 +354,13 @@ cosim: $(COSIM_UNITS:%=cosim-%)
 .PHONY: cosim
 
 # The virtual board: the Verilated xp_board served on TCP by libxpnn's xpnn_serve.
+# the virtual board has the reference board's frame limits (64 KiB, 1,024 vectors a RUN)
 VBOARD_RTL := $(COSIM_RTL_board)
 $(BUILD)/xpnn-vboard: sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
 	@mkdir -p $(BUILD)/vboard
 	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
 	  -Wall -O2 --top-module xp_board --Mdir $(abspath $(BUILD)/vboard) -o xpnn-vboard \
+	  -GMAX_REQUEST=65536 -GMAX_REPLY=65536 -GMAX_BATCH=1024 \
 	  -CFLAGS "-std=c++17 -O2 -I$(abspath cmodel) -I$(abspath host)" \
 	  $(abspath sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a) \
 	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/vboard/build.log 2>&1 || { cat $(BUILD)/vboard/build.log; exit 1; }

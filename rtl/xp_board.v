@@ -94,6 +94,8 @@ module xp_board #(
     localparam WIN_MAX = NRB_MAX * ROWS;            // n_in + bias ≤ this (§9)
     localparam [31:0] CMAX = (32'd1 << CODE_BITS) - 32'd1;
     localparam TA = TILES > 1 ? $clog2(TILES) : 1;   // tile index bits
+    localparam [31:0] MAX_BATCH_32 = MAX_BATCH, MAX_REQUEST_32 = MAX_REQUEST,
+                      MAX_REPLY_32 = MAX_REPLY;      // for INFO's fields
 
     // command and status codes (protocol §4, §5)
     localparam [7:0] CMD_INFO = 8'h01, CMD_STATUS = 8'h02, CMD_RESET = 8'h03, CMD_SEED = 8'h04,
@@ -169,7 +171,7 @@ module xp_board #(
                      S_ADC_WR = 5'd10, S_CODE_CK = 5'd11, S_LIST_CK = 5'd12, S_CELL = 5'd13,
                      S_CELL_RD = 5'd14, S_DM = 5'd15, S_DM_WAIT = 5'd16, S_PR = 5'd17,
                      S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19, S_RUN_XCK = 5'd20, S_RUN_V = 5'd21,
-                     S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24, S_RUN_MD = 5'd25,
+                     S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24,
                      S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27, S_RUN_OUT = 5'd28;
     reg [4:0]  state;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
@@ -243,9 +245,9 @@ module xp_board #(
             30: info_byte = 8'd16;                         // psum_bits
             31: info_byte = 8'd8;                          // max_layers
             32, 33: info_byte = le(MAX_WIDTH, i - 32);     // max_width
-            34, 35: info_byte = le(MAX_BATCH, i - 34);
-            36, 37, 38, 39: info_byte = le(MAX_REQUEST, i - 36);
-            40, 41, 42, 43: info_byte = le(MAX_REPLY, i - 40);
+            34, 35: info_byte = le({32'd0, MAX_BATCH_32}, i - 34);
+            36, 37, 38, 39: info_byte = le({32'd0, MAX_REQUEST_32}, i - 36);
+            40, 41, 42, 43: info_byte = le({32'd0, MAX_REPLY_32}, i - 40);
             default: info_byte = 8'd0;
         endcase
     endfunction
@@ -410,6 +412,7 @@ module xp_board #(
     reg         rv_flags;
     /* verilator lint_off UNUSEDSIGNAL */ // K · B fits the reply: K < 2^(TXA-1)
     reg  [15:0] rv_k;                             // outputs per vector (K)
+    wire [31:0] run_plen = 32'd11 + 32'd2 * {16'd0, rv_b} * {16'd0, rv_k};  // ≤ MAX_REPLY
     /* verilator lint_on UNUSEDSIGNAL */
     reg  [2:0]  rv_l;                             // layer
     reg  [7:0]  rv_tbase;                         // the layer's first entry in net_tiles
@@ -424,9 +427,17 @@ module xp_board #(
     reg  signed [19:0] rv_noise;                  // read noise of the conversion
     reg  [10:0] rv_eg;
     reg  signed [10:0] rv_eo;
-    reg         rv_qd, rv_nd;                     // column errors and noise drawn
+    reg         rv_nd;                            // the read noise is drawn
     reg  [31:0] rv_xi;                            // RUN input check: next code
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
+    reg         mp_valid;                         // MAC pipeline: a cell read in flight
+    reg  [7:0]  mp_x;                             // … its input
+    reg  [9:0]  mp_r;                             // … its row
+    // the ADC errors of every tile column, computed on first use (device constants: kept
+    // across RESET, cleared at power-up)
+    reg  [10:0] eg_mem [0:TCOLS-1];
+    reg  [10:0] eo_mem [0:TCOLS-1];
+    reg  [TCOLS-1:0] eg_ok;
     wire [12:0] rl_nin = l_nin[rv_l], rl_nout = l_nout[rv_l];
     wire        rl_bias = l_bias[rv_l];
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
@@ -796,7 +807,7 @@ module xp_board #(
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
                 r_pre <= 1'b1;
-                reply(ST_OK, 11 + {rv_b[TXA-2:0], 1'b0} * rv_k[TXA-1:0], 0, 0, 0, 0);
+                reply(ST_OK, run_plen[TXA-1:0], 0, 0, 0, 0);
             end else begin
                 rv_l <= 0;
                 rv_tbase <= 0;
@@ -824,19 +835,24 @@ module xp_board #(
                 state <= S_RUN_QW;
                 rv_qa <= 1'b0;
                 rv_na <= 1'b0;
-                rv_qd <= 1'b0;
                 rv_nd <= 1'b0;
                 rv_r <= 0;
                 rv_acc <= 0;
             end
         end
         S_RUN_QW: begin
-            // a block's tile column: its ADC errors and the read noise of this inference
+            // a block's tile column: its ADC errors (cached after the first use); the read
+            // noise of this inference is drawn meanwhile (below)
             cl_t <= rv_t;
             cl_c <= rv_cc[7:0];
             rv_rows <= rv_left > ROWS ? ROWS : rv_left[9:0];
+            mp_valid <= 1'b0;
             dm_column <= 1'b1;
-            if (!rv_qa) begin
+            if (eg_ok[rv_adc]) begin
+                rv_eg <= eg_mem[rv_adc];
+                rv_eo <= eo_mem[rv_adc];
+                state <= S_RUN_MA;
+            end else if (!rv_qa) begin
                 if (dm_req && dm_ready)
                     rv_qa <= 1'b1;
                 else
@@ -844,44 +860,43 @@ module xp_board #(
             end else if (dm_valid) begin
                 rv_eg <= dm_eg;
                 rv_eo <= dm_eo;
-                rv_qd <= 1'b1;
-            end
-            if (!rv_na) begin
-                if (pr_req && pr_ready)
-                    rv_na <= 1'b1;
-                else
-                    pr_req <= 1'b1;
-            end else if (pr_valid) begin
-                rv_noise <= rd_noise;
-                rv_nd <= 1'b1;
-            end
-            if (rv_qd && rv_nd)
+                eg_mem[rv_adc] <= dm_eg;
+                eo_mem[rv_adc] <= dm_eo;
+                eg_ok[rv_adc] <= 1'b1;
                 state <= S_RUN_MA;
+            end
         end
         S_RUN_MA: begin
-            // the next row's cell (a MAC every two cycles), or the block's conversion
-            if (rv_r == rv_rows) begin
-                adc_go <= 1'b1;
-                state <= S_RUN_ADC;
-            end else begin
-                cl_old <= gmem[rv_addr_w[GA-1:0]];
-                cl_valid <= gvalid[rv_vrow_w[VA-1:0]][rv_cc[CA-1:0]];
-                cl_r <= rv_r;
-                rv_x <= rv_xin;
-                state <= S_RUN_MD;
-            end
-        end
-        S_RUN_MD: begin
-            if (cl_valid) begin
-                rv_acc <= rv_acc + $signed({17'd0, rv_x}) *
-                          ($signed({17'd0, cl_old[15:8]}) - $signed({17'd0, cl_old[7:0]}));
-                rv_r <= rv_r + 1'b1;
-                state <= S_RUN_MA;
-            end else begin                                 // erased: 0, or stuck
+            // one MAC a cycle: the cell read last cycle is accumulated while the next row's
+            // is read; an erased cell (0, or stuck) takes the slow path, and the reads after
+            // it start again behind it
+            if (mp_valid && !cl_valid) begin
                 dm_column <= 1'b0;
                 dm_req <= 1'b1;
                 rv_qa <= 1'b0;
+                cl_r <= mp_r;
+                rv_x <= mp_x;
+                rv_r <= mp_r + 1'b1;
+                mp_valid <= 1'b0;
                 state <= S_RUN_SLOW;
+            end else begin
+                if (mp_valid)
+                    rv_acc <= rv_acc + $signed({17'd0, mp_x}) *
+                              ($signed({17'd0, cl_old[15:8]}) - $signed({17'd0, cl_old[7:0]}));
+                if (rv_r != rv_rows) begin
+                    cl_old <= gmem[rv_addr_w[GA-1:0]];
+                    cl_valid <= gvalid[rv_vrow_w[VA-1:0]][rv_cc[CA-1:0]];
+                    mp_x <= rv_xin;
+                    mp_r <= rv_r;
+                    mp_valid <= 1'b1;
+                    rv_r <= rv_r + 1'b1;
+                end else begin
+                    mp_valid <= 1'b0;
+                    if (!mp_valid && rv_nd) begin          // all accumulated, noise drawn
+                        adc_go <= 1'b1;
+                        state <= S_RUN_ADC;
+                    end
+                end
             end
         end
         S_RUN_SLOW: begin
@@ -894,7 +909,6 @@ module xp_board #(
                 rv_acc <= rv_acc + $signed({17'd0, rv_x}) *
                           ($signed({17'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
                            $signed({17'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
-                rv_r <= rv_r + 1'b1;
                 state <= S_RUN_MA;
             end
         end
@@ -907,7 +921,6 @@ module xp_board #(
                     rv_rb <= rv_rb + 1'b1;
                     rv_qa <= 1'b0;
                     rv_na <= 1'b0;
-                    rv_qd <= 1'b0;
                     rv_nd <= 1'b0;
                     rv_r <= 0;
                     rv_acc <= 0;
@@ -1272,7 +1285,20 @@ module xp_board #(
         end
         default: state <= S_RX;
         endcase
+        // RUN: the block's read-noise draw, alongside the column query and the MACs
+        if ((state == S_RUN_QW || state == S_RUN_MA || state == S_RUN_SLOW) && !rv_nd) begin
+            if (!rv_na) begin
+                if (pr_req && pr_ready)
+                    rv_na <= 1'b1;
+                else
+                    pr_req <= 1'b1;
+            end else if (pr_valid) begin
+                rv_noise <= rd_noise;
+                rv_nd <= 1'b1;
+            end
+        end
         if (rst) begin
+            eg_ok <= {TCOLS{1'b0}};
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;

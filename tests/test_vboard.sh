@@ -28,7 +28,7 @@ has err "device-seed '-1'" "names the option"
 
 start_server rtl "$VBOARD" -q --device-seed 5
 RTL=$PORT
-start_server model "$XPNN" serve -q --port "model:seed=5,boot=0,max_request=1024,max_reply=1024,max_batch=16"
+start_server model "$XPNN" serve -q --port "model:seed=5,boot=0"
 MODEL=$PORT
 
 # a small network to deploy: 784-16-10, one epoch on Fashion-MNIST
