@@ -420,11 +420,12 @@ sanitize:
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 
 # ---- bench ----
-bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link $(BUILD)/bench-twin $(BUILD)/xpnn
+bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link $(BUILD)/bench-twin $(BUILD)/xpnn $(BUILD)/xpnn-vboard
 	$(BUILD)/bench-cmodel --threads $(THREADS)
 	$(BUILD)/bench-link --threads $(THREADS)
 	$(BUILD)/bench-twin --threads $(THREADS)
 	bash scripts/bench_hil.sh $(BUILD)
+	bash scripts/bench_vboard.sh $(BUILD)
 
 # Instructions per inference, counted by callgrind inside xp_chip_run: repeatable on a noisy
 # machine. valgrind has no AVX-512, so this counts the kernel it leaves the CPU (avx2 here).

@@ -22,8 +22,15 @@
  * the MAC loop over the block's rows, the ADC (xp_adc), the digital sum over row blocks, the
  * activation (xp_act) into a ping-pong input buffer for the next layer.
  *
- * Still to come: MACS_PER_CYCLE (one MAC per two cycles now: a registered memory read, then the
- * multiply-add), the iCE40 memory mapping (the conductances in SPRAM), the two-block style.
+ * MACS_PER_CYCLE (M, 8 by default for the iCE40UP5K's eight DSPs): the conductances are M
+ * banks (row r in bank r mod M), so a cycle reads M rows of a column, and the group read the
+ * cycle before is multiplied and summed (one pipeline stage). A group with a cell not programmed
+ * since reset takes a slow path, lane by lane, with a device-model query per such cell. The
+ * reference network: about 10,300 cycles an inference (make bench). The ADC errors of a tile
+ * column are computed on first use and kept (device constants); the read noise of a block is
+ * drawn while its MACs run.
+ *
+ * Still to come: the iCE40 memory mapping (the conductances in SPRAM), the two-block style.
  *
  * Memories: the stored conductances (G+, G-) of every cell, 16 bits a cell, TILES · ROWS · COLS
  * words (the reference 64 Ki words: the iCE40UP5K's four SPRAMs); a valid bit per cell (a cell
@@ -52,7 +59,9 @@ module xp_board #(
     parameter [31:0] BOOT_ID = 32'd0,   // power-up boot id (§3.3)
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter [15:0] IMPL_VERSION = 16'd1,
-    parameter integer ROUNDS_PER_CYCLE = 4  // of the Threefry engines
+    parameter integer ROUNDS_PER_CYCLE = 4, // of the Threefry engines
+    parameter integer MACS_PER_CYCLE = 8    // M: rows multiplied a cycle (divides ROWS); the
+                                            // conductances are M banks, row r in bank r mod M
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -82,7 +91,12 @@ module xp_board #(
     localparam TXA = $clog2(TXCAP + 1);
     localparam STATUS_LEN = 74 + 4 * TILES;
     localparam CELLS = TILES * ROWS * COLS;
-    localparam GA = $clog2(CELLS);
+    localparam M = MACS_PER_CYCLE;
+    localparam BANK = CELLS / M;                     // words per conductance bank
+    localparam GA = $clog2(BANK);
+    localparam MB = M > 1 ? $clog2(M) : 1;
+    localparam [9:0] M10 = M[9:0];
+    localparam [MB:0] MS = M[MB:0];
     localparam TROWS = TILES * ROWS;                 // valid-bit words: one per tile row
     localparam VA = $clog2(TROWS);
     localparam TCOLS = TILES * COLS;                 // ADC settings: one per tile column
@@ -134,7 +148,8 @@ module xp_board #(
     reg [31:0] tile_pulses [0:TILES-1];
 
     // conductances, their valid bits, the ADC settings (numerics §3, §6, §7)
-    reg [15:0]     gmem [0:CELLS-1];              // {G+, G-}
+    reg [15:0]     gmem [0:M-1][0:BANK-1];        // {G+, G-}: cell (t, r, c) in bank r mod M,
+                                                  // word ((t·R + r) / M)·C + c
     reg [COLS-1:0] gvalid [0:TROWS-1];
     reg [7:0]      adc_gain [0:TCOLS-1];
     reg [4:0]      adc_shift [0:TCOLS-1];
@@ -398,6 +413,7 @@ module xp_board #(
     reg  [15:0] cl_old;             // the stored pair before (valid, or the erased state)
     reg         cl_valid;
     reg  [GA-1:0] cl_addr;
+    reg  [MB-1:0] cl_bank;
     wire [7:0]  gp_new, gn_new;
     xp_prog #(.CODE_BITS(CODE_BITS)) pgp (.k(cl_kp), .fv(cl_fp), .z(cl_zp), .s_prog(s_prog),
         .stuck(cl_sp != 2'd0), .stuck_val(cl_sp == 2'd2 ? 8'd255 : 8'd0), .g(gp_new));
@@ -422,7 +438,6 @@ module xp_board #(
     reg  [9:0]  rv_rows;                          // rows of this block the layer drives
     reg  signed [24:0] rv_acc;                    // Σ x · (G+ − G−) of the block (< 2^23)
     reg  signed [15:0] rv_s;                      // S of the output
-    reg  [7:0]  rv_x;                             // the input of the MAC in flight
     reg  [TXA-1:0] rv_o;                          // next output byte in txbuf
     reg  signed [19:0] rv_noise;                  // read noise of the conversion
     reg  [10:0] rv_eg;
@@ -431,7 +446,6 @@ module xp_board #(
     reg  [31:0] rv_xi;                            // RUN input check: next code
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
-    reg  [7:0]  mp_x;                             // … its input
     reg  [9:0]  mp_r;                             // … its row
     // the ADC errors of every tile column, computed on first use (device constants: kept
     // across RESET, cleared at power-up)
@@ -453,8 +467,42 @@ module xp_board #(
     wire [31:0] rv_xoff = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + rv_row; // body offset
     wire [7:0]  rv_xin = rv_row == {19'd0, rl_nin} ? XMAX :          // the bias row
                          rv_l == 0 ? rxbuf[rv_xoff[RXA-1:0]] : abuf[ab_src][rv_row[11:0]];
-    wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {22'd0, rv_r};
-    wire [31:0] rv_addr_w = rv_vrow_w * COLS + rv_cc;
+    wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {22'd0, rv_r};    // rv_r: a multiple of M
+    wire [31:0] rv_addr_w = (rv_vrow_w / M) * COLS + rv_cc;          // the M lanes' word
+    // the M lanes of a MAC group: rows rv_r … rv_r + M − 1 of the block
+    reg  [7:0]  ln_x [0:M-1];                     // their inputs
+    reg         ln_act [0:M-1];                   // the row is one the layer drives
+    reg  [31:0] ln_row;
+    reg  [31:0] ln_xoff;
+    integer     lb;
+    always @* begin
+        for (lb = 0; lb < M; lb = lb + 1) begin
+            ln_row = {26'd0, rv_rb} * ROWS + {22'd0, rv_r} + lb;
+            ln_xoff = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + ln_row;
+            ln_act[lb] = {22'd0, rv_r} + lb < {22'd0, rv_rows};
+            ln_x[lb] = ln_row == {19'd0, rl_nin} ? XMAX :
+                       rv_l == 0 ? rxbuf[ln_xoff[RXA-1:0]] : abuf[ab_src][ln_row[11:0]];
+        end
+    end
+    // the group in flight: inputs, cells, valid bits; its sum when every active lane is valid
+    reg  [7:0]  mp_xl [0:M-1];
+    reg         mp_al [0:M-1];
+    reg  [15:0] mp_g [0:M-1];
+    reg         mp_v [0:M-1];
+    reg  signed [24:0] mp_sum;
+    reg         mp_ok;
+    integer     mb;
+    always @* begin
+        mp_sum = 25'sd0;
+        mp_ok = 1'b1;
+        for (mb = 0; mb < M; mb = mb + 1)
+            if (mp_al[mb]) begin
+                mp_sum = mp_sum + $signed({17'd0, mp_xl[mb]}) *
+                         ($signed({17'd0, mp_g[mb][15:8]}) - $signed({17'd0, mp_g[mb][7:0]}));
+                mp_ok = mp_ok & mp_v[mb];
+            end
+    end
+    reg  [MB:0] sl_b;                             // slow path: the lane being done
     wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [19:0] rd_noise;
@@ -560,10 +608,12 @@ module xp_board #(
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */ // wide products and whole bytes, used in part
     wire [31:0] el_vrow_w = {16'd0, op_t} * ROWS + {16'd0, el_r};
-    wire [31:0] el_addr_w = el_vrow_w * COLS + {16'd0, el_c};
+    wire [31:0] el_addr_w = (el_vrow_w / M) * COLS + {16'd0, el_c};
+    wire [31:0] el_bank_w = el_vrow_w % M;
     wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + op_i;
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
     wire [GA-1:0] el_addr = el_addr_w[GA-1:0];
+    wire [MB-1:0] el_bank = el_bank_w[MB-1:0];
     wire [VA-1:0] el_vrow = el_vrow_w[VA-1:0];
     wire [VA-1:0] cl_vrow = cl_vrow_w[VA-1:0];
     wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
@@ -867,29 +917,29 @@ module xp_board #(
             end
         end
         S_RUN_MA: begin
-            // one MAC a cycle: the cell read last cycle is accumulated while the next row's
-            // is read; an erased cell (0, or stuck) takes the slow path, and the reads after
-            // it start again behind it
-            if (mp_valid && !cl_valid) begin
+            // M MACs a cycle: the group read last cycle is accumulated while the next group
+            // is read; a group with an erased cell (0, or stuck) takes the slow path lane by
+            // lane, and the reads start again behind it
+            if (mp_valid && !mp_ok) begin
                 dm_column <= 1'b0;
-                dm_req <= 1'b1;
+                sl_b <= 0;
                 rv_qa <= 1'b0;
-                cl_r <= mp_r;
-                rv_x <= mp_x;
-                rv_r <= mp_r + 1'b1;
+                rv_r <= mp_r + M10;
                 mp_valid <= 1'b0;
                 state <= S_RUN_SLOW;
             end else begin
                 if (mp_valid)
-                    rv_acc <= rv_acc + $signed({17'd0, mp_x}) *
-                              ($signed({17'd0, cl_old[15:8]}) - $signed({17'd0, cl_old[7:0]}));
-                if (rv_r != rv_rows) begin
-                    cl_old <= gmem[rv_addr_w[GA-1:0]];
-                    cl_valid <= gvalid[rv_vrow_w[VA-1:0]][rv_cc[CA-1:0]];
-                    mp_x <= rv_xin;
+                    rv_acc <= rv_acc + mp_sum;
+                if (rv_r < rv_rows) begin
+                    for (k = 0; k < M; k = k + 1) begin
+                        mp_g[k] <= gmem[k][rv_addr_w[GA-1:0]];
+                        mp_v[k] <= gvalid[rv_vrow_w[VA-1:0] + k[VA-1:0]][rv_cc[CA-1:0]];
+                        mp_xl[k] <= ln_x[k];
+                        mp_al[k] <= ln_act[k];
+                    end
                     mp_r <= rv_r;
                     mp_valid <= 1'b1;
-                    rv_r <= rv_r + 1'b1;
+                    rv_r <= rv_r + M10;
                 end else begin
                     mp_valid <= 1'b0;
                     if (!mp_valid && rv_nd) begin          // all accumulated, noise drawn
@@ -900,16 +950,28 @@ module xp_board #(
             end
         end
         S_RUN_SLOW: begin
-            if (!rv_qa) begin
+            // the group's lanes one by one: a valid cell's product, an erased cell's from
+            // its stuck classes (a device-model query)
+            cl_r <= mp_r + {{(9 - MB){1'b0}}, sl_b};
+            if (sl_b == MS) begin
+                state <= S_RUN_MA;
+            end else if (!mp_al[sl_b[MB-1:0]] || mp_v[sl_b[MB-1:0]]) begin
+                if (mp_al[sl_b[MB-1:0]])
+                    rv_acc <= rv_acc + $signed({17'd0, mp_xl[sl_b[MB-1:0]]}) *
+                              ($signed({17'd0, mp_g[sl_b[MB-1:0]][15:8]}) -
+                               $signed({17'd0, mp_g[sl_b[MB-1:0]][7:0]}));
+                sl_b <= sl_b + 1'b1;
+            end else if (!rv_qa) begin
                 if (dm_req && dm_ready)
                     rv_qa <= 1'b1;
                 else
                     dm_req <= 1'b1;
             end else if (dm_valid) begin
-                rv_acc <= rv_acc + $signed({17'd0, rv_x}) *
+                rv_acc <= rv_acc + $signed({17'd0, mp_xl[sl_b[MB-1:0]]}) *
                           ($signed({17'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
                            $signed({17'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
-                state <= S_RUN_MA;
+                rv_qa <= 1'b0;
+                sl_b <= sl_b + 1'b1;
             end
         end
         S_RUN_ADC: begin
@@ -1142,7 +1204,8 @@ module xp_board #(
                 cl_kp <= el_kp[CODE_BITS-1:0];
                 cl_km <= el_km[CODE_BITS-1:0];
                 cl_addr <= el_addr;
-                cl_old <= gmem[el_addr];
+                cl_bank <= el_bank;
+                cl_old <= gmem[el_bank][el_addr];
                 cl_valid <= gvalid[el_vrow][el_c[CA-1:0]];
                 state <= S_CELL_RD;
             end
@@ -1203,7 +1266,7 @@ module xp_board #(
                     pr_req <= 1'b1;
                     state <= S_PR;
                 end else begin                             // both drawn: program
-                    gmem[cl_addr] <= {gp_new, gn_new};
+                    gmem[cl_bank][cl_addr] <= {gp_new, gn_new};
                     gvalid[cl_vrow][cl_c[CA-1:0]] <= 1'b1;
                     op_changed <= op_changed + {31'd0, gp_new != cl_old[15:8]} +
                                   {31'd0, gn_new != cl_old[7:0]};
