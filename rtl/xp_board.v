@@ -125,9 +125,16 @@ module xp_board #(
     wire        frame_end, frame_incomplete;
     wire [30:0] frame_len;          // decoded length, saturating at 2^31 - 1
 
+    // The decoder takes wire bytes only while the engine waits for a frame: its frame_end is a
+    // one-cycle pulse, and a frame that decodes to no byte at all (a lone code byte) would end
+    // unseen while a reply is going out (found by xpnn-conform's resync_garbage on the
+    // virtual board).
+    wire        rx_ready;
+    wire        rx_open;            // = the engine is in S_RX (below)
+    assign s_tready = rx_ready && rx_open;
     xp_cobs_rx #(.MAX_LEN(32'h7FFFFFFE)) rx (
         .clk(clk), .rst(rst),
-        .s_tdata(s_tdata), .s_tvalid(s_tvalid), .s_tready(s_tready),
+        .s_tdata(s_tdata), .s_tvalid(s_tvalid && rx_open), .s_tready(rx_ready),
         .m_tdata(dec_tdata), .m_tvalid(dec_tvalid), .m_tready(dec_tready),
         .frame_end(frame_end), .frame_incomplete(frame_incomplete), .frame_len(frame_len)
     );
@@ -189,6 +196,7 @@ module xp_board #(
                      S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24,
                      S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27, S_RUN_OUT = 5'd28;
     reg [4:0]  state;
+    assign rx_open = state == S_RX && !frame_end;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
     reg [31:0] f_last4;             // the frame's last four bytes (its CRC, little-endian)

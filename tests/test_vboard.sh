@@ -5,7 +5,8 @@
 # INFO, STATUS, SET_SEED, RESET, CONFIGURE, and an image loaded with `xpnn load --verify`
 # (SET_ADC, WRITE_CELLS with the board-private device model and programming noise, READ_CELLS)
 # and read back with `xpnn read`, `xpnn eval` and `xpnn run --all-layers` (RUN), and a short
-# `xpnn hil` run, which must end with the same report and weights on both.
+# `xpnn hil` run, which must end with the same report and weights on both; and the protocol
+# conformance suite (xpnn-conform) passes on the RTL.
 #
 #   bash tests/test_vboard.sh BUILD_DIR
 set -u
@@ -75,6 +76,17 @@ sed -E 's/tcp:[^"]*//; s/, [0-9.]+ s$/, (time) s/' "$T/seq_model.txt" >"$T/b"
 same "$T/a" "$T/b" "STATUS, SET_SEED, RESET (boot id LCG), CONFIGURE, load --verify of a 784-16-10 image (12,730 cells), its conductances read back, eval of 300 test images (confusion matrix) and RUN with every layer's S: the RTL prints what the model board prints"
 grep -q '"out_of_tol' "$T/seq_rtl.txt" && ok "… the load's verify report is in the comparison" || bad "no load report"
 grep -q '"confusion' "$T/seq_rtl.txt" && ok "… and the evaluation's" || bad "no eval report"
+
+# the protocol conformance suite on the RTL (and on the model board, so that both are left in
+# the same state: the suite RESETs and programs them)
+CONF="$(dirname "$XPNN")/xpnn-conform"
+if "$CONF" --seed 1 --port "$RTL" >"$T/conf.log" 2>&1; then
+	ok "conformance suite on the RTL: $(grep '^conform:' "$T/conf.log")"
+else
+	bad "conformance suite on the RTL"
+	grep -v '^ok - ' "$T/conf.log" | head -n 8
+fi
+"$CONF" --seed 1 --port "$MODEL" >"$T/conf_model.log" 2>&1 || bad "conformance suite on the model board"
 
 # hardware-in-the-loop training runs unchanged on the RTL: the same run on both boards
 for b in rtl model; do

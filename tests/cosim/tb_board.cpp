@@ -322,10 +322,12 @@ int main(int argc, char **argv) {
         case 8:  // empty frames: ignored
             in.assign(1 + rndu(4), 0x7E);
             break;
-        case 9:  // garbage (7E-free), ended by a delimiter
-            for (unsigned i = 0, n = 1 + rndu(30); i < n; i++) {
+        case 9:  // garbage, ended by a delimiter; half the time with delimiters inside: short
+                 // frames back to back, some a lone code byte (no decoded byte at all), which
+                 // arrive while the board is still answering the one before
+            for (unsigned i = 0, n = 1 + rndu(30), d = rndu(2); i < n; i++) {
                 uint8_t b = (uint8_t)rnd64();
-                in.push_back(b == 0x7E ? 0x7F : b);
+                in.push_back(b == 0x7E && !d ? 0x7F : (d && rndu(3) == 0) ? 0x7E : b);
             }
             in.push_back(0x7E);
             break;
