@@ -95,8 +95,11 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         }
         break;
     }
-    case 7: case 8: {  // WRITE_CELLS, READ_CELLS
-        unsigned r0 = rndu(R), c0 = rndu(C), nr = 1 + rndu(R - r0 < 6 ? R - r0 : 6);
+    case 7: case 8: {  // WRITE_CELLS, READ_CELLS: mostly in the rows and columns that small
+                       // networks use, so that reads and RUNs meet programmed cells
+        bool low = rndu(4) != 0;
+        unsigned r0 = rndu(low ? 48 : R), c0 = rndu(low ? 40 : C);
+        unsigned nr = 1 + rndu(R - r0 < 6 ? R - r0 : 6);
         unsigned nc = 1 + rndu(C - c0 < 24 ? C - c0 : 24);
         put16(pl, rndu(T));
         put16(pl, r0);
@@ -119,8 +122,9 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         put16(pl, rndu(T));
         put16(pl, n);
         for (unsigned i = 0; i < n; i++) {
-            put16(pl, rndu(R));
-            put16(pl, rndu(C));
+            bool low = rndu(4) != 0;
+            put16(pl, rndu(low ? 48 : R));
+            put16(pl, rndu(low ? 40 : C));
             pl.push_back((uint8_t)rndu(CMAX + 1));
             pl.push_back((uint8_t)rndu(CMAX + 1));
         }
