@@ -326,26 +326,35 @@ protodoc: $(BUILD)/xpnn-protodoc
 # +define+XP_MUTANT_…) must fail its harness: the gate is shown to bite.
 VERILATOR ?= verilator
 VFLAGS := -Wall --x-assign unique --x-initial unique -O2 --assert
+# WAVES=1: the harnesses that support it (tb_board) write an FST waveform of the run
+# (COSIM_DIR/U/waves.fst; gtkwave opens it); built apart, in build/cosim-waves/
+WAVES ?= 0
+ifeq ($(WAVES),1)
+COSIM_DIR := $(BUILD)/cosim-waves
+VFLAGS += --trace-fst
+else
+COSIM_DIR := $(BUILD)/cosim
+endif
 -include $(wildcard tests/cosim/*.mk)
 COSIM_UNITS := $(patsubst tests/cosim/%.mk,%,$(wildcard tests/cosim/*.mk))
 define cosim_unit
 COSIM_TB_$(1) ?= tests/cosim/tb_$(1).cpp
-$(BUILD)/cosim/$(1)/Vtb: $$(COSIM_TB_$(1)) tests/cosim/$(1).mk $$(COSIM_RTL_$(1)) $$(wildcard tests/cosim/*.h) $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+$(COSIM_DIR)/$(1)/Vtb: $$(COSIM_TB_$(1)) tests/cosim/$(1).mk $$(COSIM_RTL_$(1)) $$(wildcard tests/cosim/*.h) $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
 	@mkdir -p $$(@D)
 	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
 	  $(VFLAGS) $$(COSIM_VFLAGS_$(1)) --top-module $$(COSIM_TOP_$(1)) \
 	  --Mdir $$(abspath $$(@D)) -o Vtb -CFLAGS "-std=c++17 -O2 -I$$(abspath cmodel) -I$$(abspath tests/cosim)" \
 	  $$(abspath $$(COSIM_TB_$(1)) $$(COSIM_RTL_$(1)) $(BUILD)/libxpcmodel.a) -LDFLAGS -pthread >$$(@D)/build.log 2>&1 \
 	  || { cat $$(@D)/build.log; exit 1; }
-cosim-$(1): $(BUILD)/cosim/$(1)/Vtb
+cosim-$(1): $(COSIM_DIR)/$(1)/Vtb
 ifeq ($$(COSIM_EXPECT_FAIL_$(1)),1)
 	@echo "== cosim $(1): a deliberately altered RTL ($$(COSIM_VFLAGS_$(1))) must fail"
-	@if XP_SEED=$(SEED) $(BUILD)/cosim/$(1)/Vtb $$(COSIM_ARGS_$(1)) >$(BUILD)/cosim/$(1)/run.log 2>&1; then \
+	@if XP_SEED=$(SEED) $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1)) >$(COSIM_DIR)/$(1)/run.log 2>&1; then \
 	  echo "mutant $(1) PASSED the co-simulation: the gate does not bite"; exit 1; fi
-	@echo "mutant $(1) caught: $$$$(grep -m1 MISMATCH $(BUILD)/cosim/$(1)/run.log | cut -c1-150)"
+	@echo "mutant $(1) caught: $$$$(grep -m1 MISMATCH $(COSIM_DIR)/$(1)/run.log | cut -c1-150)"
 else
 	@echo "== cosim $(1): $$(COSIM_TOP_$(1)) against the C model (SEED=$(SEED))"
-	@XP_SEED=$(SEED) $(BUILD)/cosim/$(1)/Vtb $$(COSIM_ARGS_$(1))
+	@XP_SEED=$(SEED) XP_WAVES=$(COSIM_DIR)/$(1)/waves.fst $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1))
 endif
 .PHONY: cosim-$(1)
 endef
@@ -365,6 +374,16 @@ $(BUILD)/xpnn-vboard: sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/l
 	  $(abspath sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a) \
 	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/vboard/build.log 2>&1 || { cat $(BUILD)/vboard/build.log; exit 1; }
 	cp $(BUILD)/vboard/xpnn-vboard $@
+# the same with FST tracing (xpnn-vboard-trace --trace F.fst); slower, not built by default
+$(BUILD)/xpnn-vboard-trace: sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	@mkdir -p $(BUILD)/vboard-trace
+	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
+	  -Wall -O2 --top-module xp_board --Mdir $(abspath $(BUILD)/vboard-trace) -o xpnn-vboard-trace --trace-fst \
+	  -GMAX_REQUEST=65536 -GMAX_REPLY=65536 -GMAX_BATCH=1024 \
+	  -CFLAGS "-std=c++17 -O2 -I$(abspath cmodel) -I$(abspath host)" \
+	  $(abspath sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a) \
+	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/vboard-trace/build.log 2>&1 || { cat $(BUILD)/vboard-trace/build.log; exit 1; }
+	cp $(BUILD)/vboard-trace/xpnn-vboard-trace $@
 
 # ---- lint ----
 # RTL: every module (file name = module name) linted by Verilator -Wall as a top, and

@@ -20,6 +20,9 @@
 
 #include "Vxp_board.h"
 #include "verilated.h"
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
 #include "xpnn.h"
 
 // cycles run after the board says it is idle (the encoder's last byte, a margin)
@@ -31,6 +34,16 @@ struct vboard {
     uint64_t cycles = 0;
 
     double sim_s = 0;  // wall time inside run(): the simulation's own speed
+#if VM_TRACE
+    std::unique_ptr<VerilatedFstC> tr;
+#endif
+    void half(int clk) {
+        m->clk = clk;
+        m->eval();
+#if VM_TRACE
+        if (tr) tr->dump(2 * cycles + (uint64_t)clk);
+#endif
+    }
 
     void run() {
         uint64_t quiet = 0;
@@ -39,13 +52,11 @@ struct vboard {
             m->s_tvalid = !in.empty();
             m->s_tdata = in.empty() ? 0 : in.front();
             m->m_tready = 1;
-            m->clk = 0;
-            m->eval();
+            half(0);
             bool took = m->s_tvalid && m->s_tready;
             bool got = m->m_tvalid;
             uint8_t b = m->m_tdata;
-            m->clk = 1;
-            m->eval();
+            half(1);
             cycles++;
             if (took) in.pop_front();
             if (got) out.push_back(b);
@@ -93,6 +104,8 @@ static const char usage[] =
     "  --listen HOST:PORT  address (default 127.0.0.1:0; port 0: any free port)\n"
     "  --port-file F    write the bound port to F (atomically) once listening\n"
     "  --once           return after the first client disconnects\n"
+    "  --trace F.fst    write an FST waveform of every cycle (xpnn-vboard-trace, built by\n"
+    "                   `make build/xpnn-vboard-trace`; large: ~170 bytes a cycle)\n"
     "  --device-seed S  the board's private device seed, 0 … 2^64-1 (default 1, as the\n"
     "                   default model board: `xpnn serve --port model:seed=S` is its twin)\n"
     "  -q, --quiet      no log lines\n"
@@ -103,10 +116,12 @@ int main(int argc, char **argv) {
         {"listen", required_argument, nullptr, 'l'}, {"port-file", required_argument, nullptr, 'p'},
         {"once", no_argument, nullptr, 'o'},         {"quiet", no_argument, nullptr, 'q'},
         {"help", no_argument, nullptr, 'h'},         {"device-seed", required_argument, nullptr, 'd'},
+        {"trace", required_argument, nullptr, 't'},
         {nullptr, 0, nullptr, 0},
     };
     std::string listen = "127.0.0.1:0";
     uint64_t dseed = 1;
+    const char *trace = nullptr;
     xpnn_serve_opts so;
     memset(&so, 0, sizeof(so));
     int o;
@@ -117,6 +132,7 @@ int main(int argc, char **argv) {
         case 'p': so.port_file = optarg; break;
         case 'o': so.once = 1; break;
         case 'q': quiet_flag = 1; break;
+        case 't': trace = optarg; break;
         case 'd': {
             char *e = nullptr;
             errno = 0;
@@ -160,6 +176,18 @@ int main(int argc, char **argv) {
     Verilated::commandArgs(argc, argv);
     vboard v;
     v.m.reset(new Vxp_board);
+    if (trace) {
+#if VM_TRACE
+        Verilated::traceEverOn(true);
+        v.tr.reset(new VerilatedFstC);
+        v.m->trace(v.tr.get(), 99);
+        v.tr->open(trace);
+#else
+        fprintf(stderr, "xpnn-vboard: --trace %s: this build has no tracing; HINT: make "
+                "build/xpnn-vboard-trace and run that\n", trace);
+        return 2;
+#endif
+    }
     xp_params dp;
     xp_params_default(&dp);  // the default device model, with the seed given
     v.m->dseed = dseed;
@@ -183,6 +211,9 @@ int main(int argc, char **argv) {
     char err[XPNN_ERRMSG] = "";
     int rc = xpnn_serve(&sv, &so, err, sizeof(err));
     v.m->final();
+#if VM_TRACE
+    if (v.tr) v.tr->close();
+#endif
     if (rc) {
         fprintf(stderr, "xpnn-vboard: %s\n", err);
         return 3;

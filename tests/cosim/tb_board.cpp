@@ -8,7 +8,8 @@
 // too short and too long, empty frames and garbage; the RTL's input has random gaps and its
 // output random backpressure. Each run is a random board: device seed, stuck probabilities
 // (up to 12 %, so that stuck devices are met), variation and programming noise.
-// Usage: Vtb [FRAMES]; XP_SEED seeds the streams and the board (printed).
+// Usage: Vtb [FRAMES]; XP_SEED seeds the streams and the board (printed). Built with
+// --trace-fst (make cosim-board WAVES=1), the run is written to $XP_WAVES as an FST waveform.
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,9 @@
 #include "cosimutil.h"
 #include "verilated.h"
 #include "xp_board.h"
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
 
 
 // the RTL's parameters (rtl/xp_board.v defaults)
@@ -162,9 +166,22 @@ struct sim {
     std::unique_ptr<Vxp_board> m;
     uint64_t cycle = 0;
     std::vector<uint8_t> out;
+#if VM_TRACE
+    std::unique_ptr<VerilatedFstC> tr;
+#endif
+    // one half clock period: evaluate, then the waveform (if any) at time 2·cycle (+1)
+    void half(int clk) {
+        m->clk = clk;
+        m->eval();
+#if VM_TRACE
+        if (tr) tr->dump(2 * cycle + (uint64_t)clk);
+#else
+        (void)clk;
+#endif
+    }
     void tick() {
-        m->clk = 0; m->eval();
-        m->clk = 1; m->eval();
+        half(0);
+        half(1);
         cycle++;
     }
     // Feed bytes with random gaps, collecting output with random backpressure; then run until
@@ -177,11 +194,11 @@ struct sim {
             m->s_tdata = give ? in[i] : 0;
             m->s_tvalid = give;
             m->m_tready = rndu(8) != 0;
-            m->clk = 0; m->eval();
+            half(0);
             bool took = give && m->s_tready;
             bool got = m->m_tvalid && m->m_tready;
             uint8_t b = m->m_tdata;
-            m->clk = 1; m->eval();
+            half(1);
             cycle++;
             if (took) i++;
             if (got) out.push_back(b);
@@ -192,10 +209,10 @@ struct sim {
         m->s_tvalid = 0;
         m->m_tready = 1;
         for (int k = 0; k < 64; k++) {
-            m->clk = 0; m->eval();
+            half(0);
             bool got = m->m_tvalid;
             uint8_t b = m->m_tdata;
-            m->clk = 1; m->eval();
+            half(1);
             cycle++;
             if (got) out.push_back(b);
         }
@@ -235,6 +252,16 @@ int main(int argc, char **argv) {
     Verilated::commandArgs(argc, argv);
     sim s;
     s.m.reset(new Vxp_board);
+#if VM_TRACE
+    {
+        const char *wf = getenv("XP_WAVES");
+        Verilated::traceEverOn(true);
+        s.tr.reset(new VerilatedFstC);
+        s.m->trace(s.tr.get(), 99);
+        s.tr->open(wf && *wf ? wf : "waves.fst");
+        printf("tb_board: writing the waveform to %s\n", wf && *wf ? wf : "waves.fst");
+    }
+#endif
     s.m->dseed = cfg.params.dseed;
     s.m->p_sa0 = cfg.params.p_sa0;
     s.m->p_samax = cfg.params.p_samax;
@@ -365,6 +392,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "MISMATCH frame %u (%s): the RTL stopped answering at cycle %" PRIu64
                     " (%zu of %zu reply bytes)\n", f, kinds[k], s.cycle, s.out.size() - before,
                     want.size());
+#if VM_TRACE
+            if (s.tr) s.tr->close();  // the waveform up to the mismatch
+#endif
             return 1;
         }
         size_t got_n = s.out.size() - expected_total;
@@ -380,6 +410,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "\n  actual reply:");
                 for (size_t j = 0; j < got_n && j < 40; j++) fprintf(stderr, " %02X", s.out[expected_total + j]);
                 fprintf(stderr, "\n");
+#if VM_TRACE
+                if (s.tr) s.tr->close();  // the waveform up to the mismatch
+#endif
                 return 1;
             }
         }
@@ -409,6 +442,9 @@ int main(int argc, char **argv) {
         printf("\n");
     }
     s.m->final();
+#if VM_TRACE
+    if (s.tr) s.tr->close();
+#endif
     s.m.reset();
     xp_board_destroy(ref);
     return 0;
