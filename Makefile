@@ -354,7 +354,11 @@ ifeq ($$(COSIM_EXPECT_FAIL_$(1)),1)
 	@echo "mutant $(1) caught: $$$$(grep -m1 MISMATCH $(COSIM_DIR)/$(1)/run.log | cut -c1-150)"
 else
 	@echo "== cosim $(1): $$(COSIM_TOP_$(1)) against the C model (SEED=$(SEED))"
-	@XP_SEED=$(SEED) XP_WAVES=$(COSIM_DIR)/$(1)/waves.fst $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1))
+	@XP_SEED=$(SEED) XP_WAVES=$(COSIM_DIR)/$(1)/waves.fst XP_COVERAGE=$(COSIM_DIR)/$(1)/coverage.dat \
+	  $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1))
+ifneq ($$(COSIM_POST_$(1)),)
+	@$$(COSIM_POST_$(1))
+endif
 endif
 .PHONY: cosim-$(1)
 endef

@@ -63,5 +63,10 @@ module xp_adc #(
             m_valid <= 1'b0;
         end
     end
+`ifdef XP_COVER
+    // coverage targets (tests/cosim/board_cov.mk): saturation at both ends
+    c_adc_saturates_high: cover property (@(posedge clk) p_valid && y > AMAX);
+    c_adc_saturates_low: cover property (@(posedge clk) p_valid && y < AMIN);
+`endif
 endmodule
 `resetall

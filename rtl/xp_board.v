@@ -1392,5 +1392,48 @@ module xp_board #(
             r_crcn <= 3'd0;
         end
     end
+`ifdef XP_COVER
+    // ---- coverage targets (tests/cosim/board_cov.mk: every point must be hit) ----
+    wire cv_reply = state == S_GEN && r_idx == 0 && !gen_rd_done;
+    c_ok_info: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_INFO);
+    c_ok_status: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_STATUS);
+    c_ok_reset: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_RESET);
+    c_ok_set_seed: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_SEED);
+    c_ok_configure: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_CONFIGURE);
+    c_ok_set_adc: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_SET_ADC);
+    c_ok_write_cells: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_WRITE_CELLS);
+    c_ok_read_cells: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_READ_CELLS);
+    c_ok_run: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_RUN);
+    c_ok_write_list: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_WRITE_LIST);
+    c_err_crc: cover property (@(posedge clk) cv_reply && r_status == ST_CRC);
+    c_err_frame_incomplete: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_w0 == 1);
+    c_err_frame_short: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_w0 == 2);
+    c_err_frame_long: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_w0 == 3);
+    c_err_cmd: cover property (@(posedge clk) cv_reply && r_status == ST_CMD);
+    c_err_len: cover property (@(posedge clk) cv_reply && r_status == ST_LEN);
+    c_err_range: cover property (@(posedge clk) cv_reply && r_status == ST_RANGE);
+    c_err_batch: cover property (@(posedge clk) cv_reply && r_status == ST_BATCH);
+    c_err_state: cover property (@(posedge clk) cv_reply && r_status == ST_STATE);
+    c_err_conflict: cover property (@(posedge clk) cv_reply && r_status == ST_CONFLICT);
+    c_duplicate: cover property (@(posedge clk) state == S_CHECK && f_len >= 6 && f_len <= RXCAP &&
+        !f_incomplete && f_last4 == rx_crc && have_last && f_seq == last_seq &&
+        f_cmd == last_cmd && f_len == last_len && f_last4 == last_crc);
+    c_program_stuck_device: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
+        pr_p != pulses && (cl_sp != 2'd0 || cl_sn != 2'd0));
+    c_program_changes_nothing: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
+        pr_p != pulses && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
+    c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && cl_valid);
+    c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && !cl_valid);
+    c_run_programmed_group: cover property (@(posedge clk) state == S_RUN_MA && mp_valid && mp_ok);
+    c_run_stuck_at_max_cell: cover property (@(posedge clk) state == S_RUN_SLOW && rv_qa && dm_valid &&
+        (dm_stuck_p == 2'd2 || dm_stuck_n == 2'd2));
+    c_run_two_row_blocks: cover property (@(posedge clk) state == S_RUN_ADC && adc_valid && rv_rb != 0);
+    c_run_second_column_block: cover property (@(posedge clk) state == S_RUN_QW && rv_j >= COLS);
+    c_run_third_layer: cover property (@(posedge clk) state == S_RUN_J && rv_l == 3'd2);
+    c_run_all_layers: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && rv_flags);
+    c_run_outputs_only: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && !rv_flags);
+    c_run_relu_clamp_high: cover property (@(posedge clk) state == S_RUN_OUT && l_act[rv_l] && rv_a == {8'd0, XMAX});
+    c_run_relu_zero: cover property (@(posedge clk) state == S_RUN_OUT && l_act[rv_l] && rv_s < 0);
+`endif
 endmodule
 `resetall

@@ -24,6 +24,48 @@
 #if VM_TRACE
 #include "verilated_fst_c.h"
 #endif
+#if VM_COVERAGE
+#include <fstream>
+#include <map>
+#include <string>
+#include "verilated_cov.h"
+
+// Write the coverage data, then check its user cover points (the RTL's `ifdef XP_COVER
+// targets): every one must have been hit. Returns the number missed.
+static int coverage_check(const char *path) {
+    Verilated::threadContextp()->coveragep()->write(path);
+    std::ifstream f(path);
+    std::string line;
+    std::map<std::string, unsigned long long> pts;
+    while (std::getline(f, line)) {
+        // C '<key \x02 value \x01 …>' count; the user points carry page v_user/…, and the
+        // cover label in the "o" (comment) field
+        if (line.compare(0, 3, "C '") != 0 || line.find("v_user") == std::string::npos) continue;
+        size_t o = line.find("\x01o\x02"), q = line.rfind('\'');
+        if (o == std::string::npos || q == std::string::npos) continue;
+        auto field = [&](size_t at) {  // a value: up to the next key or the closing quote
+            size_t e = std::min(line.find('\x01', at), q);
+            return line.substr(at, e - at);
+        };
+        std::string name = field(o + 3);
+        size_t hp = line.find("\x01h\x02");
+        if (hp != std::string::npos)  // the hierarchy: xp_board or its xp_adc
+            name = field(hp + 3);
+        pts[name] += strtoull(line.c_str() + q + 1, nullptr, 10);
+    }
+    int missed = 0;
+    printf("tb_board: coverage targets (%zu cover points, %s):\n", pts.size(), path);
+    for (const auto &p : pts) {
+        printf("  %-50s %10llu%s\n", p.first.c_str(), p.second, p.second ? "" : "  MISSED");
+        missed += p.second == 0;
+    }
+    if (pts.empty()) {
+        printf("  no cover points found: built without +define+XP_COVER?\n");
+        return 1;
+    }
+    return missed;
+}
+#endif
 
 
 // the RTL's parameters (rtl/xp_board.v defaults)
@@ -103,7 +145,7 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
                        // networks use, so that reads and RUNs meet programmed cells
         bool low = rndu(4) != 0;
         unsigned r0 = rndu(low ? 48 : R), c0 = rndu(low ? 40 : C);
-        unsigned nr = 1 + rndu(R - r0 < 6 ? R - r0 : 6);
+        unsigned nr = 1 + rndu(R - r0 < 16 ? R - r0 : 16);
         unsigned nc = 1 + rndu(C - c0 < 24 ? C - c0 : 24);
         put16(pl, rndu(T));
         put16(pl, r0);
@@ -150,8 +192,8 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
 
 // a command: the crossbar commands more often than the others
 static uint8_t rnd_cmd() {
-    static const uint8_t c[] = {1, 2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 9, 9, 10, 10, 10};
-    return c[rndu(sizeof(c))];
+    static const uint8_t c[] = {1, 2, 4, 5, 5, 6, 6, 7, 7, 7, 7, 8, 8, 9, 9, 9, 10, 10, 10};
+    return rndu(60) == 0 ? 3 : c[rndu(sizeof(c))];  // RESET rarely: it erases everything
 }
 
 static std::vector<uint8_t> body_of(uint8_t cmd, uint8_t seq, const std::vector<uint8_t> &pl) {
@@ -434,6 +476,7 @@ int main(int argc, char **argv) {
     printf("tb_board: OK: %u frames, %zu reply bytes identical to the C engine, %" PRIu64 " cycles;",
            nframes, expected_total, s.cycle);
     for (int k = 0; k < 13; k++) printf(" %s %u%s", kinds[k], counts[k], k < 12 ? "," : "\n");
+    int rc = 0;
     printf("tb_board: replies by command (OK / errors by status 1-8):\n");
     for (unsigned c = 1; c <= 10; c++) {
         printf("  %-11s OK %4u  errors", xp_cmd_name(c), replies[c][0]);
@@ -445,7 +488,17 @@ int main(int argc, char **argv) {
 #if VM_TRACE
     if (s.tr) s.tr->close();
 #endif
+#if VM_COVERAGE
+    {
+        const char *cf = getenv("XP_COVERAGE");
+        int missed = coverage_check(cf && *cf ? cf : "coverage.dat");
+        if (missed) {
+            fprintf(stderr, "tb_board: %d coverage target(s) missed\n", missed);
+            rc = 1;
+        }
+    }
+#endif
     s.m.reset();
     xp_board_destroy(ref);
-    return 0;
+    return rc;
 }
