@@ -397,7 +397,7 @@ RTL_MODULES := $(basename $(notdir $(RTL_SRC)))
 # Tops whose memories (the conductances: 64 Ki words) a generic synthesis would map to
 # flip-flops for many minutes: their check stops after the coarse passes (proc, where latches
 # would appear; memories kept as such); the FPGA flow maps them to SPRAM/EBR.
-RTL_COARSE := xp_board
+RTL_COARSE := xp_board xp_board_uart
 lint-rtl: $(BUILD)/.deps.stamp
 	@echo "== RTL lint: verilator --lint-only -Wall, yosys synth (no latches): $(RTL_MODULES)"
 	@for m in $(RTL_MODULES); do \

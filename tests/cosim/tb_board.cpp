@@ -17,7 +17,16 @@
 #include <memory>
 #include <vector>
 
+#ifdef XP_UART_TB
+// the board behind its UART pins (rtl/xp_board_uart.v), 8N1 at UART_CPB cycles a bit: the
+// harness is the host's UART (tests/cosim/board_uart.mk)
+#include "Vxp_board_uart.h"
+typedef Vxp_board_uart Vtop;
+static const unsigned UART_CPB = 4;
+#else
 #include "Vxp_board.h"
+typedef Vxp_board Vtop;
+#endif
 #include "cosimutil.h"
 #include "verilated.h"
 #include "xp_board.h"
@@ -205,7 +214,7 @@ static std::vector<uint8_t> body_of(uint8_t cmd, uint8_t seq, const std::vector<
 }
 
 struct sim {
-    std::unique_ptr<Vxp_board> m;
+    std::unique_ptr<Vtop> m;
     uint64_t cycle = 0;
     std::vector<uint8_t> out;
 #if VM_TRACE
@@ -226,6 +235,65 @@ struct sim {
         half(1);
         cycle++;
     }
+#ifdef XP_UART_TB
+    // The host's UART: send the bytes as 8N1 characters on rxd (start bit, 8 data bits LSB
+    // first, stop bit; sometimes an idle gap between characters), receive txd's characters
+    // (sampled in the middle of each bit); run until `want` bytes have come, then long enough
+    // for one more character to show.
+    unsigned rx_state = 0, rx_cnt = 0, rx_bit = 0, rx_byte = 0;
+    bool uart_cycle(const std::vector<uint8_t> &in, size_t &i, unsigned &tx_bits, unsigned &tx_cnt,
+                    uint16_t &tx_sh) {
+        if (tx_cnt == 0 && tx_bits > 0) {     // the next bit of the character
+            tx_sh >>= 1;
+            tx_bits--;
+            tx_cnt = UART_CPB;
+        }
+        if (tx_bits == 0 && tx_cnt == 0 && i < in.size() && rndu(16) != 0) {
+            tx_sh = (uint16_t)(0x200 | (in[i] << 1));   // stop 1, data, start 0
+            tx_bits = 10;
+            tx_cnt = UART_CPB;
+            i++;
+        }
+        m->rxd = tx_bits ? (tx_sh & 1) : 1;
+        if (tx_cnt) tx_cnt--;
+        half(0);
+        unsigned txd = m->txd;
+        half(1);
+        cycle++;
+        bool got = false;
+        if (rx_state == 0 && !txd) {            // a start bit: to the middle of data bit 0
+            rx_state = 1;
+            rx_cnt = UART_CPB + UART_CPB / 2;
+            rx_bit = 0;
+            rx_byte = 0;
+        } else if (rx_state == 1 && --rx_cnt == 0) {
+            if (rx_bit < 8) {
+                rx_byte |= txd << rx_bit++;
+                rx_cnt = UART_CPB;
+            } else {                          // the stop bit
+                out.push_back((uint8_t)rx_byte);
+                rx_state = txd ? 0 : 2;       // a bad stop bit: wait for the line to idle
+                got = true;
+            }
+        } else if (rx_state == 2 && txd) {
+            rx_state = 0;
+        }
+        return got;
+    }
+    bool feed(const std::vector<uint8_t> &in, size_t want) {
+        size_t i = 0;
+        unsigned tx_bits = 0, tx_cnt = 0;
+        uint16_t tx_sh = 0;
+        uint64_t idle = 0;
+        while (i < in.size() || tx_bits || out.size() < want) {
+            bool got = uart_cycle(in, i, tx_bits, tx_cnt, tx_sh);
+            idle = got || tx_bits ? 0 : idle + 1;
+            if (idle > 20000000) return false;
+        }
+        for (unsigned k = 0; k < 24 * UART_CPB; k++) uart_cycle(in, i, tx_bits, tx_cnt, tx_sh);
+        return true;
+    }
+#else
     // Feed bytes with random gaps, collecting output with random backpressure; then run until
     // `want` output bytes have come (or a timeout).
     bool feed(const std::vector<uint8_t> &in, size_t want) {
@@ -260,6 +328,7 @@ struct sim {
         }
         return true;
     }
+#endif
 };
 
 int main(int argc, char **argv) {
@@ -293,7 +362,7 @@ int main(int argc, char **argv) {
     Verilated::randReset(2);  // random initial register values
     Verilated::commandArgs(argc, argv);
     sim s;
-    s.m.reset(new Vxp_board);
+    s.m.reset(new Vtop);
 #if VM_TRACE
     {
         const char *wf = getenv("XP_WAVES");
@@ -313,8 +382,12 @@ int main(int argc, char **argv) {
     s.m->s_gain = cfg.params.s_gain;
     s.m->s_off = cfg.params.s_off;
     s.m->rst = 1;
+#ifdef XP_UART_TB
+    s.m->rxd = 1;
+#else
     s.m->s_tvalid = 0;
     s.m->m_tready = 1;
+#endif
     for (int k = 0; k < 4; k++) s.tick();
     s.m->rst = 0;
     for (int k = 0; k < 2100; k++) s.tick();  // the power-up erase
