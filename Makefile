@@ -54,7 +54,7 @@ all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TEST
 help:
 	@echo "make            build the C model, tools and tests into $(BUILD)/"
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
-	@echo "make cosim      the RTL against the C model under Verilator (rtl/README.md)"
+	@echo "make cosim      the RTL against the C model under Verilator (rtl/README.md); WAVES=1: FST"
 	@echo "make lint       -Werror build, cppcheck, RTL lint (verilator -Wall) and yosys synth"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
 	@echo "make demo       train, compile, load onto the model board, evaluate (Fashion-MNIST)"
