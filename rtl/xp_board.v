@@ -1382,14 +1382,8 @@ module xp_board #(
             r_remember <= 1'b0;
             gen_rd_done <= 1'b0;
             clr_i <= 0;
-            state <= S_CLEAR;                              // erase, then take frames
-            rx_n <= 0;
-            f_cmd <= 8'hFF;
-            f_seq <= 8'h00;
-            f_last4 <= 32'd0;
-            rx_crc_clear <= 1'b1;
-            r_idx <= 0;
-            r_crcn <= 3'd0;
+            next_frame;
+            state <= S_CLEAR;                              // erase first, then take frames
         end
     end
 `ifdef XP_COVER

@@ -26,4 +26,30 @@ static inline uint64_t cosim_seed(uint64_t mul, uint64_t add) {
     return seed;
 }
 
+// The wire bytes of a frame (7E E(body) 7E, protocol §2.3), and a request's body (cmd, seq,
+// payload, CRC-32C): for the harnesses that speak the protocol (xp_board.h).
+#ifdef XP_BOARD_H
+#include <vector>
+
+static inline std::vector<uint8_t> wire_of(const std::vector<uint8_t> &body) {
+    std::vector<uint8_t> w(XP_COBS_MAX(body.size()) + 2);
+    xp_cobs_enc e;
+    w[0] = 0x7E;
+    xp_cobs_enc_init(&e, w.data() + 1);
+    xp_cobs_enc_feed(&e, body.data(), body.size());
+    size_t n = 1 + xp_cobs_enc_finish(&e, w.data() + 1);
+    w[n] = 0x7E;
+    w.resize(n + 1);
+    return w;
+}
+
+static inline std::vector<uint8_t> body_of(uint8_t cmd, uint8_t seq, const std::vector<uint8_t> &pl) {
+    std::vector<uint8_t> b = {cmd, seq};
+    b.insert(b.end(), pl.begin(), pl.end());
+    uint32_t c = xp_crc32c(0, b.data(), b.size());
+    for (int i = 0; i < 4; i++) b.push_back((uint8_t)(c >> (8 * i)));
+    return b;
+}
+#endif
+
 #endif

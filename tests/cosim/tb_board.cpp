@@ -27,9 +27,9 @@ static const unsigned UART_CPB = 4;
 #include "Vxp_board.h"
 typedef Vxp_board Vtop;
 #endif
-#include "cosimutil.h"
 #include "verilated.h"
 #include "xp_board.h"
+#include "cosimutil.h"
 #if VM_TRACE
 #include "verilated_fst_c.h"
 #endif
@@ -81,17 +81,6 @@ static int coverage_check(const char *path) {
 static const uint32_t MAX_REQUEST = 1024, MAX_REPLY = 1024;
 static const uint16_t MAX_BATCH = 16;
 
-static std::vector<uint8_t> wire_of(const std::vector<uint8_t> &body) {
-    std::vector<uint8_t> w(XP_COBS_MAX(body.size()) + 2);
-    xp_cobs_enc e;
-    w[0] = 0x7E;
-    xp_cobs_enc_init(&e, w.data() + 1);
-    xp_cobs_enc_feed(&e, body.data(), body.size());
-    size_t n = 1 + xp_cobs_enc_finish(&e, w.data() + 1);
-    w[n] = 0x7E;
-    w.resize(n + 1);
-    return w;
-}
 
 static void put16(std::vector<uint8_t> &v, unsigned x) {
     v.push_back((uint8_t)x);
@@ -205,13 +194,6 @@ static uint8_t rnd_cmd() {
     return rndu(60) == 0 ? 3 : c[rndu(sizeof(c))];  // RESET rarely: it erases everything
 }
 
-static std::vector<uint8_t> body_of(uint8_t cmd, uint8_t seq, const std::vector<uint8_t> &pl) {
-    std::vector<uint8_t> b = {cmd, seq};
-    b.insert(b.end(), pl.begin(), pl.end());
-    uint32_t c = xp_crc32c(0, b.data(), b.size());
-    for (int i = 0; i < 4; i++) b.push_back((uint8_t)(c >> (8 * i)));
-    return b;
-}
 
 struct sim {
     std::unique_ptr<Vtop> m;

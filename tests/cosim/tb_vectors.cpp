@@ -20,6 +20,7 @@
 #include "Vxp_board.h"
 #include "verilated.h"
 #include "xp_board.h"
+#include "cosimutil.h"
 
 // the RTL's geometry and limits, from its INFO reply (the parameters it was built with)
 static unsigned R, C, T, DAC, CODE, ADC, MAXREQ, MAXREP, MAXB;
@@ -46,18 +47,7 @@ struct board {
 
     // One request, its reply's payload; false (with a message) unless the status is OK.
     bool cmd(uint8_t c, const std::vector<uint8_t> &pl, std::vector<uint8_t> &out, std::string &err) {
-        std::vector<uint8_t> body = {c, ++seq};
-        body.insert(body.end(), pl.begin(), pl.end());
-        uint32_t crc = xp_crc32c(0, body.data(), body.size());
-        for (int k = 0; k < 4; k++) body.push_back((uint8_t)(crc >> (8 * k)));
-        std::vector<uint8_t> w(XP_COBS_MAX(body.size()) + 2);
-        xp_cobs_enc e;
-        w[0] = 0x7E;
-        xp_cobs_enc_init(&e, w.data() + 1);
-        xp_cobs_enc_feed(&e, body.data(), body.size());
-        size_t n = 1 + xp_cobs_enc_finish(&e, w.data() + 1);
-        w[n] = 0x7E;
-        w.resize(n + 1);
+        std::vector<uint8_t> w = wire_of(body_of(c, ++seq, pl));
         // feed, then collect the reply frame
         std::vector<uint8_t> rb(MAXREP + 64);
         xp_cobs_dec d;
