@@ -71,7 +71,7 @@ struct board {
         }
         if (d.len < 11 || rb[2] != 0) {
             char m2[96];
-            snprintf(m2, sizeof(m2), "%s answered status %u", xp_cmd_name(c), d.len >= 3 ? rb[2] : 255);
+            snprintf(m2, sizeof(m2), "%s answered status %u", xp_cmd_name(c), (unsigned)(d.len >= 3 ? rb[2] : 255));
             err = m2;
             return false;
         }
