@@ -349,12 +349,12 @@ $(COSIM_DIR)/$(1)/Vtb: $$(COSIM_TB_$(1)) tests/cosim/$(1).mk $$(COSIM_RTL_$(1)) 
 cosim-$(1): $(COSIM_DIR)/$(1)/Vtb
 ifeq ($$(COSIM_EXPECT_FAIL_$(1)),1)
 	@echo "== cosim $(1): a deliberately altered RTL ($$(COSIM_VFLAGS_$(1))) must fail"
-	@if XP_SEED=$(SEED) $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1)) >$(COSIM_DIR)/$(1)/run.log 2>&1; then \
+	@if XP_SEED=$(SEED) XP_UNIT=$(1) $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1)) >$(COSIM_DIR)/$(1)/run.log 2>&1; then \
 	  echo "mutant $(1) PASSED the co-simulation: the gate does not bite"; exit 1; fi
 	@echo "mutant $(1) caught: $$$$(grep -m1 MISMATCH $(COSIM_DIR)/$(1)/run.log | cut -c1-150)"
 else
 	@echo "== cosim $(1): $$(COSIM_TOP_$(1)) against the C model (SEED=$(SEED))"
-	@XP_SEED=$(SEED) XP_WAVES=$(COSIM_DIR)/$(1)/waves.fst XP_COVERAGE=$(COSIM_DIR)/$(1)/coverage.dat \
+	@XP_SEED=$(SEED) XP_UNIT=$(1) XP_WAVES=$(COSIM_DIR)/$(1)/waves.fst XP_COVERAGE=$(COSIM_DIR)/$(1)/coverage.dat \
 	  $(COSIM_DIR)/$(1)/Vtb $$(COSIM_ARGS_$(1))
 ifneq ($$(COSIM_POST_$(1)),)
 	@$$(COSIM_POST_$(1))

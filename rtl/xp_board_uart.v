@@ -56,11 +56,17 @@ module xp_board_uart #(
         .frame_err(rx_frame_err), .overrun(u_overrun), .busy(u_busy)
     );
 
+    // The FIFO memory has one write port and one registered read port (block RAM: one
+    // SB_RAM40_4K for 512 bytes); its output register is the byte offered to the board.
     reg  [7:0]  fifo [0:RX_FIFO-1];
     reg  [FA:0] f_wr, f_rd;            // one bit more than the address: full vs empty
+    reg  [7:0]  f_q;                   // the byte read: offered to the board while f_qv
+    reg         f_qv;
     wire        f_empty = f_wr == f_rd;
     wire        f_full = f_wr == {~f_rd[FA], f_rd[FA-1:0]};
     wire        b_tready;
+    wire        f_take = f_qv && b_tready;              // the board takes the offered byte
+    wire        f_read = !f_empty && (!f_qv || f_take); // read the next one into f_q
     reg         ovr;
     always @(posedge clk) begin
         ovr <= 1'b0;
@@ -72,11 +78,18 @@ module xp_board_uart #(
                 ovr <= 1'b1;
             end
         end
-        if (!f_empty && b_tready)
+        if (f_read) begin
+            f_q <= fifo[f_rd[FA-1:0]];
             f_rd <= f_rd + 1'b1;
+        end
+        if (f_read)
+            f_qv <= 1'b1;
+        else if (f_take)
+            f_qv <= 1'b0;
         if (rst) begin
             f_wr <= 0;
             f_rd <= 0;
+            f_qv <= 1'b0;
             ovr <= 1'b0;
         end
     end
@@ -90,7 +103,7 @@ module xp_board_uart #(
                .MACS_PER_CYCLE(MACS_PER_CYCLE)) board (
         .clk(clk), .rst(rst), .dseed(dseed), .p_sa0(p_sa0), .p_samax(p_samax), .s_var(s_var),
         .s_prog(s_prog), .s_read(s_read), .s_gain(s_gain), .s_off(s_off),
-        .s_tdata(fifo[f_rd[FA-1:0]]), .s_tvalid(!f_empty), .s_tready(b_tready),
+        .s_tdata(f_q), .s_tvalid(f_qv), .s_tready(b_tready),
         .m_tdata(b_mdata), .m_tvalid(b_mvalid), .m_tready(b_mready), .idle(b_idle)
     );
 
@@ -100,6 +113,6 @@ module xp_board_uart #(
         .txd(txd), .busy(t_busy)
     );
 
-    assign idle = b_idle && f_empty && !u_busy && !t_busy;
+    assign idle = b_idle && f_empty && !f_qv && !u_busy && !t_busy;
 endmodule
 `resetall

@@ -316,8 +316,9 @@ struct sim {
 int main(int argc, char **argv) {
     uint64_t seed = cosim_seed(1000003, 17);
     unsigned nframes = argc > 1 ? (unsigned)strtoul(argv[1], nullptr, 10) : 10000;
-    printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-board SEED=%" PRIu64 "), %u frames\n",
-           seed, seed, nframes);
+    const char *unit = getenv("XP_UNIT");
+    printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-%s SEED=%" PRIu64 "), %u frames\n",
+           seed, unit && *unit ? unit : "board", seed, nframes);
 
     xp_board_config cfg;
     xp_board_config_default(&cfg);
