@@ -126,6 +126,7 @@ typedef struct hil {
 	uint16_t *ctile, *crow, *ccol;
 	uint32_t *last_k, *last_p, *pulses;
 	uint32_t K, P;           /* next seed index; pulses under the seed in force */
+	uint32_t kin;            /* the seed index in force (the last board_seed) */
 	uint64_t step;           /* steps done */
 	unsigned stage;          /* progressive: stages done */
 	/* scratch */
@@ -213,6 +214,7 @@ static int board_seed(hil *h, uint32_t k)
 	int rc = TIMED(h, xpnn_set_seed(h->b, mix(h->o->seed, D_BOARD, k)));
 
 	h->P = 0;
+	h->kin = k;
 	return rc ? board_fail(h, rc, "SET_SEED") : 0;
 }
 
@@ -221,7 +223,7 @@ static int board_configure(hil *h, const xpnn_image *img)
 {
 	xp_netcfg cfg;
 	xp_layer layers[XP_MAX_LAYERS];
-	unsigned R = img->geom.rows, C = img->geom.cols;
+	unsigned C = img->geom.cols;
 	int rc;
 
 	xpnn_image_netcfg(img, &cfg, layers);
@@ -243,7 +245,6 @@ static int board_configure(hil *h, const xpnn_image *img)
 					return board_fail(h, rc, "SET_ADC");
 			}
 	}
-	(void)R;
 	return 0;
 }
 
@@ -272,7 +273,7 @@ static int send_list(hil *h, unsigned tile, size_t n, int restore, uint32_t *cha
 		uint32_t c = h->list_cell[i];
 
 		if (!restore) {
-			h->last_k[c] = h->K - 1;
+			h->last_k[c] = h->kin;
 			h->last_p[c] = h->P;
 		}
 		h->P += 2;
@@ -1328,13 +1329,9 @@ static int step_spsa(hil *h, xpnn_hil_step *st)
 					h->ktgt[l][(size_t)r * no + j] = (int8_t)v;
 				}
 		}
-		if (sign < 0) {
-			/* the same noise streams for both sides: common random numbers */
-			h->K--;
-			if ((rc = board_seed(h, kstep)))
-				return rc;
-			h->K++;
-		}
+		/* the same noise streams for both sides: common random numbers */
+		if (sign < 0 && (rc = board_seed(h, kstep)))
+			return rc;
 		if ((rc = program_layers(h, 0, h->nl, 0, &cells, &changed)))
 			return rc;
 		if ((rc = board_batch(h, B, sign > 0 ? &lp : &lm, sign > 0 ? &hp : &hm)))
@@ -1403,7 +1400,7 @@ static int step_loop(hil *h)
 		}
 		if (rc)
 			return rc;
-		if (h->o->verify && (rc = verify_written(h, h->K - 1))) {
+		if (h->o->verify && (rc = verify_written(h, h->kin))) {
 			if (xpnn_boot_changed(h->b) && !(rc = rollback(h)))
 				continue;
 			return rc;
@@ -1450,7 +1447,7 @@ static int step_loop(hil *h)
  * above in the twin on them, program layer l+1. */
 static int stage_progressive(hil *h, unsigned l, uint64_t nmeas)
 {
-	unsigned B = h->o->batch, F = h->net.width[0], W = h->net.width[l + 1];
+	unsigned B = h->o->batch, W = h->net.width[l + 1];
 	unsigned xmax = (1u << h->dac_bits) - 1, off = 0;
 	uint8_t *acts = malloc(nmeas * W), *lab = malloc(nmeas);
 	float *xin = malloc(sizeof(float) * B * W);
@@ -1584,7 +1581,6 @@ static int stage_progressive(hil *h, unsigned l, uint64_t nmeas)
 		h->res->steps[h->res->nsteps - 1].cells += cells;
 		h->res->steps[h->res->nsteps - 1].changed += changed;
 	}
-	(void)F;
 out:
 	xpnn_opt_free(&opt);
 	free(acts);
@@ -1726,7 +1722,7 @@ out:
 static int setup(hil *h, const xpnn_net *model)
 {
 	const xpnn_image *img = h->img0;
-	unsigned R = img->geom.rows, C = img->geom.cols, B = h->o->batch, wmax = 0;
+	unsigned R = img->geom.rows, C = img->geom.cols, B = h->o->batch;
 	uint64_t nc = 0;
 
 	h->nl = img->nlayers;
@@ -1761,7 +1757,6 @@ static int setup(hil *h, const xpnn_net *model)
 		h->off[l] = nc;
 		nc += (uint64_t)(L->n_in + L->bias) * L->n_out;
 		h->nall += L->n_out;
-		wmax = wmax > L->n_out ? wmax : L->n_out;
 		if (!(h->ktgt[l] = malloc((size_t)(L->n_in + 1) * L->n_out)))
 			goto oom;
 	}
@@ -1810,7 +1805,6 @@ static int setup(hil *h, const xpnn_net *model)
 	if (!(h->res->confusion0 = calloc((size_t)h->ncls * h->ncls, sizeof(uint32_t))) ||
 	    !(h->res->confusion1 = calloc((size_t)h->ncls * h->ncls, sizeof(uint32_t))))
 		goto oom;
-	(void)wmax;
 	return 0;
 oom:
 	xpnn_errf(h->err, h->errlen, "out of memory");

@@ -471,17 +471,16 @@ module xp_board #(
     wire [31:0] rv_cc = {19'd0, rv_j} % COLS;
     wire [31:0] rv_tix = {24'd0, rv_tbase} + {26'd0, rv_rb} * rl_ncb + rv_cb;
     wire [7:0]  rv_t = net_tiles[rv_tix[TA-1:0]];
-    wire [31:0] rv_row = {26'd0, rv_rb} * ROWS + {22'd0, rv_r};     // the layer's input row
-    wire [31:0] rv_xoff = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + rv_row; // body offset
-    wire [7:0]  rv_xin = rv_row == {19'd0, rl_nin} ? XMAX :          // the bias row
-                         rv_l == 0 ? rxbuf[rv_xoff[RXA-1:0]] : abuf[ab_src][rv_row[11:0]];
     wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {22'd0, rv_r};    // rv_r: a multiple of M
     wire [31:0] rv_addr_w = (rv_vrow_w / M) * COLS + rv_cc;          // the M lanes' word
+    /* verilator lint_on UNUSEDSIGNAL */
     // the M lanes of a MAC group: rows rv_r … rv_r + M − 1 of the block
     reg  [7:0]  ln_x [0:M-1];                     // their inputs
     reg         ln_act [0:M-1];                   // the row is one the layer drives
+    /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
     reg  [31:0] ln_row;
     reg  [31:0] ln_xoff;
+    /* verilator lint_on UNUSEDSIGNAL */
     integer     lb;
     always @* begin
         for (lb = 0; lb < M; lb = lb + 1) begin
@@ -511,6 +510,7 @@ module xp_board #(
             end
     end
     reg  [MB:0] sl_b;                             // slow path: the lane being done
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [19:0] rd_noise;
