@@ -97,11 +97,16 @@ module xp_board #(
     localparam MB = M > 1 ? $clog2(M) : 1;
     localparam [9:0] M10 = M[9:0];
     localparam [MB:0] MS = M[MB:0];
-    localparam TROWS = TILES * ROWS;                 // valid-bit words: one per tile row
-    localparam VA = $clog2(TROWS);
+    localparam TROWS = TILES * ROWS;                 // tile rows
+    localparam VW = TROWS / M;                       // valid-bit words a bank: M tile rows each
+    localparam VWA = VW > 1 ? $clog2(VW) : 1;
     localparam TCOLS = TILES * COLS;                 // ADC settings: one per tile column
     localparam AA = $clog2(TCOLS);
-    localparam CLR_N = TROWS > TCOLS ? TROWS : TCOLS;
+    localparam CA = COLS > 1 ? $clog2(COLS) : 1;
+    localparam ABH = $clog2((MAX_WIDTH + M - 1) / M); // layer-input words a bank: 2^ABH a half
+    localparam ABA = ABH + 1;                          // (ping-pong)
+    localparam ABD = 2 << ABH;
+    localparam CLR_N = VW > TCOLS ? VW : TCOLS;
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
     localparam MAX_WIDTH = 4096;
@@ -154,13 +159,51 @@ module xp_board #(
     reg [39:0] infer;               // N
     reg [31:0] tile_pulses [0:TILES-1];
 
-    // conductances, their valid bits, the ADC settings (numerics §3, §6, §7)
-    reg [15:0]     gmem [0:M-1][0:BANK-1];        // {G+, G-}: cell (t, r, c) in bank r mod M,
-                                                  // word ((t·R + r) / M)·C + c
-    reg [COLS-1:0] gvalid [0:TROWS-1];
-    reg [7:0]      adc_gain [0:TCOLS-1];
-    reg [4:0]      adc_shift [0:TCOLS-1];
-    reg [11:0]     adc_off [0:TCOLS-1];
+    // conductances, their valid bits, the ADC settings (numerics §3, §6, §7) and the layer
+    // inputs: the memory templates of rtl/xp_ram.v, one address per memory and cycle (the
+    // iCE40 mapping: make lint's synth_ice40 check). Bank b of M holds the cells (t, r, c)
+    // with (t·R + r) mod M = b: their {G+, G-} at word ((t·R + r) / M)·C + c of g_bank[b]
+    // (SPRAM), their valid bits (programmed since reset) as bit c of word (t·R + r) / M of
+    // v_bank[b], and the layer inputs of rows ≡ b (mod M) (a_bank[b], EBR).
+    reg  [GA-1:0]      g_addr;
+    reg                g_rd;                      // read every bank at g_addr
+    reg  [M-1:0]       g_we;                      // write {G+, G-} = g_wd
+    wire [15:0]        g_wd;
+    wire [16*M-1:0]    g_q;                       // bank b: bits 16b +: 16
+    reg  [VWA-1:0]     v_ra, v_wa;
+    reg                v_re;
+    reg  [M-1:0]       v_we;
+    reg  [COLS-1:0]    v_wd, v_wm;
+    wire [COLS*M-1:0]  v_q;                       // bank b: bits COLS·b +: COLS
+    reg  [ABA-1:0]     a_ra, a_wa;
+    reg                a_re;
+    reg  [M-1:0]       a_we;
+    reg  [7:0]         a_wd;
+    wire [8*M-1:0]     a_q;
+    genvar gb;
+    generate
+        for (gb = 0; gb < M; gb = gb + 1) begin : bank
+            xp_ram_sp #(.W(16), .DEPTH(BANK)) g_bank (
+                .clk(clk), .en(g_rd || g_we[gb]), .we(g_we[gb]), .addr(g_addr), .wd(g_wd),
+                .q(g_q[16 * gb +: 16]));
+            xp_ram_dp #(.W(COLS), .DEPTH(VW)) v_bank (
+                .clk(clk), .we(v_we[gb]), .wa(v_wa), .wd(v_wd), .wm(v_wm),
+                .re(v_re), .ra(v_ra), .q(v_q[COLS * gb +: COLS]));
+            xp_ram_dp #(.W(8), .DEPTH(ABD)) a_bank (
+                .clk(clk), .we(a_we[gb]), .wa(a_wa), .wd(a_wd), .wm(8'hFF),
+                .re(a_re), .ra(a_ra), .q(a_q[8 * gb +: 8]));
+        end
+    endgenerate
+    // the ADC settings of every tile column {gain, shift, offset}, and its ADC errors
+    // {computed, e_g, e_o} (device constants, computed on first use: kept across RESET, cleared
+    // at power-up)
+    reg                s_we, e_we;
+    reg  [AA-1:0]      s_wa, e_wa;
+    reg  [24:0]        s_wd;
+    reg  [22:0]        e_wd;
+    wire               se_re;
+    wire [24:0]        s_q;
+    wire [22:0]        e_q;
 
     // the network configuration (§9): per layer, and the tile lists one after the other
     reg [3:0]  net_l;               // layers (0: none)
@@ -194,7 +237,8 @@ module xp_board #(
                      S_CELL_RD = 5'd14, S_DM = 5'd15, S_DM_WAIT = 5'd16, S_PR = 5'd17,
                      S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19, S_RUN_XCK = 5'd20, S_RUN_V = 5'd21,
                      S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24,
-                     S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27, S_RUN_OUT = 5'd28;
+                     S_RUN_QE = 5'd25, S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27,
+                     S_RUN_OUT = 5'd28, S_RUN_X0 = 5'd29;
     reg [4:0]  state;
     assign rx_open = state == S_RX && !frame_end;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
@@ -430,8 +474,8 @@ module xp_board #(
 
     // ---- RUN: the MVM datapath (numerics §7–§9), one MAC per two cycles for now ----
     localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
-    reg  [7:0]  abuf [0:1][0:MAX_WIDTH-1];        // layer inputs: ping-pong buffers
-    reg         ab_src;                           // buffer of the current layer's inputs
+    reg         ab_src;                           // ping-pong half of the layer's inputs
+    reg  [12:0] rv_xn;                            // layer 0's inputs: the next one copied
     reg  [15:0] rv_b, rv_i;                       // batch; vector being run
     reg         rv_flags;
     /* verilator lint_off UNUSEDSIGNAL */ // K · B fits the reply: K < 2^(TXA-1)
@@ -455,11 +499,6 @@ module xp_board #(
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
     reg  [9:0]  mp_r;                             // … its row
-    // the ADC errors of every tile column, computed on first use (device constants: kept
-    // across RESET, cleared at power-up)
-    reg  [10:0] eg_mem [0:TCOLS-1];
-    reg  [10:0] eo_mem [0:TCOLS-1];
-    reg  [TCOLS-1:0] eg_ok;
     wire [12:0] rl_nin = l_nin[rv_l], rl_nout = l_nout[rv_l];
     wire        rl_bias = l_bias[rv_l];
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
@@ -474,28 +513,38 @@ module xp_board #(
     wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {22'd0, rv_r};    // rv_r: a multiple of M
     wire [31:0] rv_addr_w = (rv_vrow_w / M) * COLS + rv_cc;          // the M lanes' word
     /* verilator lint_on UNUSEDSIGNAL */
-    // the M lanes of a MAC group: rows rv_r … rv_r + M − 1 of the block
-    reg  [7:0]  ln_x [0:M-1];                     // their inputs
-    reg         ln_act [0:M-1];                   // the row is one the layer drives
+    // the M lanes of a MAC group: rows rv_r … rv_r + M − 1 of the block, read from the banks
+    // at once (M divides R, so lane b's row is in bank b)
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
-    reg  [31:0] ln_row;
-    reg  [31:0] ln_xoff;
+    wire [31:0] ln_row0 = {26'd0, rv_rb} * ROWS + {22'd0, rv_r};   // the group's first row
+    wire [31:0] rv_vword_w = rv_vrow_w / M;                         // its valid-bit word
+    wire [31:0] rv_aword_w = ln_row0 / M;                           // its input word
     /* verilator lint_on UNUSEDSIGNAL */
+    reg  [M-1:0] ln_act;                          // the lane's row is one the layer drives
+    reg  [M-1:0] ln_bias;                         // the lane's row is the bias row (input XMAX)
     integer     lb;
     always @* begin
         for (lb = 0; lb < M; lb = lb + 1) begin
-            ln_row = {26'd0, rv_rb} * ROWS + {22'd0, rv_r} + lb;
-            ln_xoff = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + ln_row;
             ln_act[lb] = {22'd0, rv_r} + lb < {22'd0, rv_rows};
-            ln_x[lb] = ln_row == {19'd0, rl_nin} ? XMAX :
-                       rv_l == 0 ? rxbuf[ln_xoff[RXA-1:0]] : abuf[ab_src][ln_row[11:0]];
+            ln_bias[lb] = ln_row0 + lb == {19'd0, rl_nin};
         end
     end
-    // the group in flight: inputs, cells, valid bits; its sum when every active lane is valid
+    // the group in flight (read the cycle before): its lanes' inputs, cells and valid bits
+    // from the banks, what the lanes are as registered at the read; its sum when every
+    // active lane is valid
+    reg  [M-1:0] mp_al, mp_bl;
+    reg  [CA-1:0] mp_c;                           // the column read
     reg  [7:0]  mp_xl [0:M-1];
-    reg         mp_al [0:M-1];
     reg  [15:0] mp_g [0:M-1];
     reg         mp_v [0:M-1];
+    integer     ml;
+    always @* begin
+        for (ml = 0; ml < M; ml = ml + 1) begin
+            mp_xl[ml] = mp_bl[ml] ? XMAX : a_q[8 * ml +: 8];
+            mp_g[ml] = g_q[16 * ml +: 16];
+            mp_v[ml] = v_q[COLS * ml + {{(32 - CA){1'b0}}, mp_c}];
+        end
+    end
     reg  signed [24:0] mp_sum;
     reg         mp_ok;
     integer     mb;
@@ -519,11 +568,14 @@ module xp_board #(
     reg         adc_go;
     wire        adc_valid;
     wire signed [ADC_BITS-1:0] adc_code;
-    wire signed [12:0] adc_offe = {adc_off[rv_adc][11], adc_off[rv_adc]} + {{2{rv_eo[10]}}, rv_eo};
+    wire [7:0]  set_gain = s_q[24:17];
+    wire [4:0]  set_shift = s_q[16:12];
+    wire [11:0] set_off = s_q[11:0];
+    wire signed [12:0] adc_offe = {set_off[11], set_off} + {{2{rv_eo[10]}}, rv_eo};
     xp_adc #(.ADC_BITS(ADC_BITS)) adc (
         .clk(clk), .rst(rst), .s_valid(adc_go),
         .s_v({{2{rv_acc[24]}}, rv_acc} + {{7{rv_noise[19]}}, rv_noise}),
-        .s_ge({11'd0, adc_gain[rv_adc]} * {8'd0, rv_eg}), .s_shift(adc_shift[rv_adc]),
+        .s_ge({11'd0, set_gain} * {8'd0, rv_eg}), .s_shift(set_shift),
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
@@ -620,18 +672,76 @@ module xp_board #(
     wire [31:0] el_bank_w = el_vrow_w % M;
     wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + op_i;
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
+    wire [31:0] el_vword_w = el_vrow_w / M;
+    wire [31:0] cl_vword_w = cl_vrow_w / M;
+    wire [31:0] x0_off_w = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + {19'd0, rv_xn};
+    wire [31:0] x0_word_w = {19'd0, rv_xn} / M;
+    wire [31:0] out_word_w = {19'd0, rv_j} / M;
+    wire [31:0] x0_bank_w = {19'd0, rv_xn} % M;
+    wire [31:0] out_bank_w = {19'd0, rv_j} % M;
+    wire [31:0] cl_bank32 = {{(32 - MB){1'b0}}, cl_bank};
+    wire [31:0] clr_32 = {{(32 - CLR_A){1'b0}}, clr_i};
     wire [GA-1:0] el_addr = el_addr_w[GA-1:0];
     wire [MB-1:0] el_bank = el_bank_w[MB-1:0];
-    wire [VA-1:0] el_vrow = el_vrow_w[VA-1:0];
-    wire [VA-1:0] cl_vrow = cl_vrow_w[VA-1:0];
     wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
-    localparam CA = COLS > 1 ? $clog2(COLS) : 1;
     // fields read whole and then sliced (a function's result cannot be indexed)
     wire [7:0]  b_p0 = pb(0), b_po = pb(po), b_po1 = pb(po + 1), b_po3 = pb(po + 3);
     wire [15:0] w_po6 = pw(po + 6), w_po8 = pw(po + 8);
     wire [7:0]  adc_gainb = pb(32'd6 + 32'd4 * op_i), adc_shb = pb(32'd7 + 32'd4 * op_i);
     wire [15:0] adc_offw = pw(32'd8 + 32'd4 * op_i);
     /* verilator lint_on UNUSEDSIGNAL */
+
+    // ---- the memories' ports: one address per memory and cycle ----
+    // RUN reads a group of M cells (S_RUN_MA), unless the group before takes the slow path
+    wire        ma_issue = state == S_RUN_MA && !(mp_valid && !mp_ok) && rv_r < rv_rows;
+    wire        cell_rd = state == S_CELL && op_i != op_n;          // a cell's stored pair
+    wire        cell_wr = state == S_PR_WAIT && pr_valid && pr_p != pulses;  // programmed
+    wire [15:0] cell_g = g_q[16 * cl_bank +: 16];                   // … read (S_CELL_RD)
+    wire        cell_v = v_q[COLS * cl_bank + {{(32 - CA){1'b0}}, cl_c[CA-1:0]}];
+    assign g_wd = {gp_new, gn_new};
+    integer     bk;
+    always @* begin
+        g_rd = ma_issue || cell_rd;
+        g_addr = ma_issue ? rv_addr_w[GA-1:0] : cell_wr ? cl_addr : el_addr;
+        v_re = g_rd;
+        v_ra = ma_issue ? rv_vword_w[VWA-1:0] : el_vword_w[VWA-1:0];
+        v_wa = cell_wr ? cl_vword_w[VWA-1:0] : clr_i[VWA-1:0];
+        v_wd = {COLS{1'b0}};
+        v_wm = {COLS{1'b1}};
+        for (bk = 0; bk < M; bk = bk + 1) begin
+            g_we[bk] = cell_wr && cl_bank32 == bk;
+            v_we[bk] = (cell_wr && cl_bank32 == bk) || (state == S_CLEAR && clr_32 < VW);
+        end
+        if (cell_wr) begin
+            v_wd = {COLS{1'b1}} << cl_c[CA-1:0];
+            v_wm = {{(COLS - 1){1'b0}}, 1'b1} << cl_c[CA-1:0];
+        end
+        // layer inputs: RUN's groups read them; layer 0's are copied from the request
+        // (S_RUN_X0), every layer's outputs written (S_RUN_OUT)
+        a_re = ma_issue;
+        a_ra = {ab_src, rv_aword_w[ABA-2:0]};
+        a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
+        a_wd = state == S_RUN_X0 ? rxbuf[x0_off_w[RXA-1:0]] : rv_a[7:0];
+        for (bk = 0; bk < M; bk = bk + 1)
+            a_we[bk] = (state == S_RUN_X0 && rv_xn != l_nin[0] && x0_bank_w == bk) ||
+                       (state == S_RUN_OUT && out_bank_w == bk);
+        // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
+        // ADC errors: cleared at power-up, written when computed
+        s_we = (state == S_CLEAR && clr_i < TCOLS) || (state == S_ADC_WR && op_i != {16'd0, op_nc});
+        s_wa = state == S_CLEAR ? clr_i[AA-1:0] : adc_a;
+        s_wd = state == S_CLEAR ? {8'd1, 5'd0, 12'd0} : {adc_gainb, adc_shb[4:0], adc_offw[11:0]};
+        e_we = (state == S_CLEAR && clr_i < TCOLS && !r_remember) ||
+               (state == S_RUN_QE && !e_q[22] && rv_qa && dm_valid);
+        e_wa = state == S_CLEAR ? clr_i[AA-1:0] : rv_adc;
+        e_wd = state == S_CLEAR ? 23'd0 : {1'b1, dm_eg, dm_eo};
+    end
+    assign se_re = state == S_RUN_QW;
+    xp_ram_dp #(.W(25), .DEPTH(TCOLS)) adc_set (
+        .clk(clk), .we(s_we), .wa(s_wa), .wd(s_wd), .wm({25{1'b1}}),
+        .re(se_re), .ra(rv_adc), .q(s_q));
+    xp_ram_dp #(.W(23), .DEPTH(TCOLS)) adc_err (
+        .clk(clk), .we(e_we), .wa(e_wa), .wd(e_wd), .wm({23{1'b1}}),
+        .re(se_re), .ra(rv_adc), .q(e_q));
 
     integer k;
     always @(posedge clk) begin
@@ -869,11 +979,19 @@ module xp_board #(
             end else begin
                 rv_l <= 0;
                 rv_tbase <= 0;
-                ab_src <= 1'b1;                           // layer 0 writes abuf[0]
+                ab_src <= 1'b1;                           // layer 0 reads half 1
                 rv_j <= 0;
+                rv_xn <= 0;
                 rn_n <= infer + {24'd0, rv_i};
-                state <= S_RUN_J;
+                state <= S_RUN_X0;
             end
+        end
+        S_RUN_X0: begin
+            // the vector's inputs into the input banks, one a cycle (the memory port above)
+            if (rv_xn == l_nin[0])
+                state <= S_RUN_J;
+            else
+                rv_xn <= rv_xn + 1'b1;
         end
         S_RUN_J: begin
             // the next output of the layer: its first row block
@@ -899,16 +1017,20 @@ module xp_board #(
             end
         end
         S_RUN_QW: begin
-            // a block's tile column: its ADC errors (cached after the first use); the read
-            // noise of this inference is drawn meanwhile (below)
+            // a block's tile column: its ADC settings and errors are read (the memory ports
+            // above); the read noise of this inference is drawn meanwhile (below)
             cl_t <= rv_t;
             cl_c <= rv_cc[7:0];
             rv_rows <= rv_left > ROWS ? ROWS : rv_left[9:0];
             mp_valid <= 1'b0;
             dm_column <= 1'b1;
-            if (eg_ok[rv_adc]) begin
-                rv_eg <= eg_mem[rv_adc];
-                rv_eo <= eo_mem[rv_adc];
+            state <= S_RUN_QE;
+        end
+        S_RUN_QE: begin
+            // the column's ADC errors: computed on first use, then kept
+            if (e_q[22]) begin
+                rv_eg <= e_q[21:11];
+                rv_eo <= e_q[10:0];
                 state <= S_RUN_MA;
             end else if (!rv_qa) begin
                 if (dm_req && dm_ready)
@@ -918,9 +1040,6 @@ module xp_board #(
             end else if (dm_valid) begin
                 rv_eg <= dm_eg;
                 rv_eo <= dm_eo;
-                eg_mem[rv_adc] <= dm_eg;
-                eo_mem[rv_adc] <= dm_eo;
-                eg_ok[rv_adc] <= 1'b1;
                 state <= S_RUN_MA;
             end
         end
@@ -938,13 +1057,10 @@ module xp_board #(
             end else begin
                 if (mp_valid)
                     rv_acc <= rv_acc + mp_sum;
-                if (rv_r < rv_rows) begin
-                    for (k = 0; k < M; k = k + 1) begin
-                        mp_g[k] <= gmem[k][rv_addr_w[GA-1:0]];
-                        mp_v[k] <= gvalid[rv_vrow_w[VA-1:0] + k[VA-1:0]][rv_cc[CA-1:0]];
-                        mp_xl[k] <= ln_x[k];
-                        mp_al[k] <= ln_act[k];
-                    end
+                if (ma_issue) begin                        // the banks read the group
+                    mp_al <= ln_act;
+                    mp_bl <= ln_bias;
+                    mp_c <= rv_cc[CA-1:0];
                     mp_r <= rv_r;
                     mp_valid <= 1'b1;
                     rv_r <= rv_r + M10;
@@ -1009,20 +1125,13 @@ module xp_board #(
                 txbuf[rv_o + 1] <= rv_a[15:8];
                 rv_o <= rv_o + 2;
             end
-            abuf[!ab_src][rv_j[11:0]] <= rv_a[7:0];
-            rv_j <= rv_j + 1'b1;
+            rv_j <= rv_j + 1'b1;                           // a (the memory port above)
             state <= S_RUN_J;
         end
         S_CLEAR: begin
-            // RESET and power-up (numerics §3): erase a tile row of valid bits and an ADC
-            // column per cycle; the counters and the configuration at once
-            if (clr_i < TROWS)
-                gvalid[clr_i[VA-1:0]] <= {COLS{1'b0}};
-            if (clr_i < TCOLS) begin
-                adc_gain[clr_i[AA-1:0]] <= 8'd1;
-                adc_shift[clr_i[AA-1:0]] <= 5'd0;
-                adc_off[clr_i[AA-1:0]] <= 12'd0;
-            end
+            // RESET and power-up (numerics §3): erase a word of valid bits in every bank
+            // and an ADC column per cycle (the memory ports above; at power-up the ADC errors
+            // too); the counters and the configuration at once
             if (clr_i < TILES)
                 tile_pulses[clr_i[TA-1:0]] <= 32'd0;
             clr_i <= clr_i + 1'b1;
@@ -1030,7 +1139,7 @@ module xp_board #(
             pulses <= 56'd0;
             infer <= 40'd0;
             net_l <= 4'd0;
-            if (clr_i == CLR_N - 1) begin
+            if (clr_32 == CLR_N - 1) begin
                 if (r_remember)
                     state <= S_GEN;                        // the RESET's reply
                 else
@@ -1161,10 +1270,7 @@ module xp_board #(
             if (op_i == {16'd0, op_nc}) begin
                 state <= S_GEN;
             end else begin
-                adc_gain[adc_a] <= adc_gainb;
-                adc_shift[adc_a] <= adc_shb[4:0];
-                adc_off[adc_a] <= adc_offw[11:0];
-                op_i <= op_i + 1;
+                op_i <= op_i + 1;                          // the memory port above writes
             end
         end
         S_CODE_CK: begin
@@ -1213,19 +1319,19 @@ module xp_board #(
                 cl_km <= el_km[CODE_BITS-1:0];
                 cl_addr <= el_addr;
                 cl_bank <= el_bank;
-                cl_old <= gmem[el_bank][el_addr];
-                cl_valid <= gvalid[el_vrow][el_c[CA-1:0]];
-                state <= S_CELL_RD;
+                state <= S_CELL_RD;                        // the banks read it (above)
             end
         end
         S_CELL_RD: begin
-            if (op_mode == M_READ && cl_valid) begin
+            cl_old <= cell_g;
+            cl_valid <= cell_v;
+            if (op_mode == M_READ && cell_v) begin
 `ifdef XP_MUTANT_READ_SWAP
-                txbuf[7 + 2 * op_i[TXA-1:0]] <= cl_old[7:0];  // mutant (make cosim): − first
-                txbuf[8 + 2 * op_i[TXA-1:0]] <= cl_old[15:8];
+                txbuf[7 + 2 * op_i[TXA-1:0]] <= cell_g[7:0];  // mutant (make cosim): − first
+                txbuf[8 + 2 * op_i[TXA-1:0]] <= cell_g[15:8];
 `else
-                txbuf[7 + 2 * op_i[TXA-1:0]] <= cl_old[15:8];
-                txbuf[8 + 2 * op_i[TXA-1:0]] <= cl_old[7:0];
+                txbuf[7 + 2 * op_i[TXA-1:0]] <= cell_g[15:8];
+                txbuf[8 + 2 * op_i[TXA-1:0]] <= cell_g[7:0];
 `endif
                 state <= S_CELL_WR;
             end else begin
@@ -1273,9 +1379,7 @@ module xp_board #(
                     pr_p <= pulses + 56'd1;
                     pr_req <= 1'b1;
                     state <= S_PR;
-                end else begin                             // both drawn: program
-                    gmem[cl_bank][cl_addr] <= {gp_new, gn_new};
-                    gvalid[cl_vrow][cl_c[CA-1:0]] <= 1'b1;
+                end else begin                             // both drawn: program (above)
                     op_changed <= op_changed + {31'd0, gp_new != cl_old[15:8]} +
                                   {31'd0, gn_new != cl_old[7:0]};
                     pulses <= pulses + 56'd2;
@@ -1357,7 +1461,8 @@ module xp_board #(
         default: state <= S_RX;
         endcase
         // RUN: the block's read-noise draw, alongside the column query and the MACs
-        if ((state == S_RUN_QW || state == S_RUN_MA || state == S_RUN_SLOW) && !rv_nd) begin
+        if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA || state == S_RUN_SLOW) &&
+            !rv_nd) begin
             if (!rv_na) begin
                 if (pr_req && pr_ready)
                     rv_na <= 1'b1;
@@ -1369,7 +1474,6 @@ module xp_board #(
             end
         end
         if (rst) begin
-            eg_ok <= {TCOLS{1'b0}};
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
@@ -1416,8 +1520,8 @@ module xp_board #(
         pr_p != pulses && (cl_sp != 2'd0 || cl_sn != 2'd0));
     c_program_changes_nothing: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
         pr_p != pulses && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
-    c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && cl_valid);
-    c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && !cl_valid);
+    c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && cell_v);
+    c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && !cell_v);
     c_run_programmed_group: cover property (@(posedge clk) state == S_RUN_MA && mp_valid && mp_ok);
     c_run_stuck_at_max_cell: cover property (@(posedge clk) state == S_RUN_SLOW && rv_qa && dm_valid &&
         (dm_stuck_p == 2'd2 || dm_stuck_n == 2'd2));
