@@ -55,7 +55,7 @@ help:
 	@echo "make            build the C model, tools and tests into $(BUILD)/"
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
 	@echo "make cosim      the RTL against the C model under Verilator (rtl/README.md); WAVES=1: FST"
-	@echo "make lint       -Werror build, cppcheck, RTL lint (verilator -Wall) and yosys synth"
+	@echo "make lint       -Werror build, cppcheck, RTL lint (verilator -Wall), yosys synth and the iCE40 memory mapping"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
 	@echo "make demo       train, compile, load onto the model board, evaluate (Fashion-MNIST)"
 	@echo "make results    hardware-in-the-loop methods compared on the model board (docs/results.md)"
@@ -409,7 +409,22 @@ lint-rtl: $(BUILD)/.deps.stamp
 	done
 .PHONY: lint-rtl
 
-lint: $(BUILD)/.deps.stamp lint-rtl
+# iCE40 memory mapping (scripts/ice40_mem.sh): xp_board synthesised for the iCE40UP5K up to the
+# memory mapping, at 4 cells a cycle — the four SPRAMs' 4 × 16 bits a cycle (the default 8 needs
+# 8 × 16: eight SPRAMs); the conductance banks must land in SPRAM and every memory template in
+# block RAM. The check must also reject a template with an asynchronous read (the mutant).
+ICE40_CHECK_RTL := rtl/xp_ram_sp.v rtl/xp_ram_dp.v tests/lint/xp_ram_check.v
+lint-ice40: $(BUILD)/.deps.stamp
+	@echo "== iCE40 memory mapping: xp_board with MACS_PER_CYCLE=4 (synth_ice40 -spram -dsp, to map_ffram)"
+	@bash scripts/ice40_mem.sh $(BUILD)/ice40-mem/board xp_board "MACS_PER_CYCLE=4" $(RTL_SRC)
+	@bash scripts/ice40_mem.sh $(BUILD)/ice40-mem/check xp_ram_check "" $(ICE40_CHECK_RTL)
+	@if bash scripts/ice40_mem.sh $(BUILD)/ice40-mem/mutant xp_ram_check "" -DXP_MUTANT_ASYNC_RAM \
+	    $(ICE40_CHECK_RTL) >$(BUILD)/ice40-mem/mutant.txt 2>&1; then \
+	  cat $(BUILD)/ice40-mem/mutant.txt; echo "lint-ice40: the mutant (asynchronous read) passed: the check does not bite"; exit 1; \
+	else echo "lint-ice40: the mutant (xp_ram_sp with an asynchronous read) is rejected, as it must be"; fi
+.PHONY: lint-ice40
+
+lint: $(BUILD)/.deps.stamp lint-rtl lint-ice40
 	@echo "== -Werror build"
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/lint CFLAGS="$(CFLAGS) -Werror" DEPS=0 \
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \

@@ -31,6 +31,14 @@ module xp_ram_sp #(
     output reg  [W-1:0]             q       // the word read at the last enabled read
 );
     reg [W-1:0] mem [0:DEPTH-1];
+`ifdef XP_MUTANT_ASYNC_RAM
+    // mutant (make lint-ice40): an asynchronous read, which no iCE40 memory has
+    always @(posedge clk)
+        if (en && we)
+            mem[addr] <= wd;
+    always @*
+        q = mem[addr];
+`else
     always @(posedge clk)
         if (en) begin
             if (we)
@@ -38,6 +46,7 @@ module xp_ram_sp #(
             else
                 q <= mem[addr];
         end
+`endif
 endmodule
 
 `resetall
