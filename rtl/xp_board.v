@@ -10,41 +10,41 @@
  * the same limits, boot id, build hash and impl_version, and impl = 2. The UART wrapper and the
  * board tops put it behind pins.
  *
- * STATUS OF THIS FILE (issue 6, in progress): the link layer — frame reception with the check
- * order of §2.4 (too long, incomplete COBS block, too short, CRC), ERR_FRAME and ERR_CRC replies
- * that are not remembered, duplicate detection on (seq, cmd, length, CRC) with the remembered
- * reply re-sent byte for byte, the boot id and its LCG on RESET, the counters of §3.4 — and all
- * ten commands with every check of §4 in its order: INFO, STATUS, RESET, SET_SEED, CONFIGURE,
- * SET_ADC, WRITE_CELLS, READ_CELLS, RUN (with and without every layer's S) and WRITE_LIST; the
+ * What it does: the link layer — frame reception with the check order of §2.4 (too long,
+ * incomplete COBS block, too short, CRC), ERR_FRAME and ERR_CRC replies that are not
+ * remembered, duplicate detection on (seq, cmd, length, CRC) with the remembered reply re-sent
+ * byte for byte, the boot id and its LCG on RESET, the counters of §3.4 — and all ten commands
+ * with every check of §4 in its order: INFO, STATUS, RESET, SET_SEED, CONFIGURE, SET_ADC,
+ * WRITE_CELLS, READ_CELLS, RUN (with and without every layer's S) and WRITE_LIST; the
  * conductance memory, the board-private device model recomputed on use (xp_devmodel),
  * programming with its noise (numerics §6), and the MVM datapath of §7–§9: per output and row
  * block, the tile column's ADC errors and this inference's read noise (one Threefry draw each),
  * the MAC loop over the block's rows, the ADC (xp_adc), the digital sum over row blocks, the
  * activation (xp_act) into a ping-pong input buffer for the next layer.
  *
- * MACS_PER_CYCLE (M, 8 by default for the iCE40UP5K's eight DSPs): the conductances are M
- * banks (row r in bank r mod M), so a cycle reads M rows of a column, and the group read the
- * cycle before is multiplied and summed (one pipeline stage). A group with a cell not programmed
- * since reset takes a slow path, lane by lane, with a device-model query per such cell. The
- * reference network: about 10,300 cycles an inference (make bench). The ADC errors of a tile
- * column are computed on first use and kept (device constants); the read noise of a block is
- * drawn while its MACs run.
+ * MACS_PER_CYCLE (M, 8 by default): the conductances are M banks (row r of the tile rows in
+ * bank r mod M), so a cycle reads M rows of a column, and the group read the cycle before is
+ * multiplied and summed (one pipeline stage). A group with a cell not programmed since reset
+ * takes a slow path, lane by lane, with a device-model query per such cell. The ADC errors of
+ * a tile column are computed on first use and kept (device constants); the read noise of a
+ * block is drawn while its MACs run. On the iCE40UP5K the four SPRAMs give 4 × 16 bits a cycle:
+ * build it with M = 4 there (make lint-ice40 does).
  *
- * Still to come: the iCE40 memory mapping (the conductances in SPRAM), the two-block style.
- *
- * Memories: the stored conductances (G+, G-) of every cell, 16 bits a cell, TILES · ROWS · COLS
- * words (the reference 64 Ki words: the iCE40UP5K's four SPRAMs); a valid bit per cell (a cell
- * not programmed since the last reset reads 0, or its stuck value: numerics §3), cleared a tile
- * row per cycle on reset; the ADC settings of every tile column.
+ * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
+ * cell in M banks of xp_ram_sp (SPRAM), their valid bits (a cell not programmed since the
+ * last reset reads 0, or its stuck value: numerics §3) in M banks of xp_ram_dp, cleared a
+ * word per bank and cycle on reset; the layer inputs in M banks (ping-pong halves); the ADC
+ * settings and errors of every tile column. Each is driven with one address a cycle by the
+ * port logic (always @* below). The request and reply buffers are still plain arrays read and
+ * written at several addresses a cycle.
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
  * delimiter (a programmed cell takes about 35 cycles: five Threefry draws); bytes go out at one
  * per two cycles (the reply memory's registered read).
  *
- * Known deviations, to go with the datapath: the engine is one clocked process, not yet the
- * two-block style of STYLE.md; the decoded length saturates at 2^31 - 1 where §5 says 2^32 - 1
- * (a frame of 2 GiB: about two hours at 3 Mbaud).
+ * Known deviation from STYLE.md: the engine is one clocked process, not yet the two-block
+ * style (the memories' port logic is).
  */
 module xp_board #(
     parameter ROWS = 128,               // R, tile rows (INFO)
@@ -95,7 +95,7 @@ module xp_board #(
     localparam BANK = CELLS / M;                     // words per conductance bank
     localparam GA = $clog2(BANK);
     localparam MB = M > 1 ? $clog2(M) : 1;
-    localparam [9:0] M10 = M[9:0];
+    localparam [10:0] M11 = M[10:0];
     localparam [MB:0] MS = M[MB:0];
     localparam TROWS = TILES * ROWS;                 // tile rows
     localparam VW = TROWS / M;                       // valid-bit words a bank: M tile rows each
@@ -128,7 +128,7 @@ module xp_board #(
     wire        dec_tvalid;
     reg         dec_tready;
     wire        frame_end, frame_incomplete;
-    wire [30:0] frame_len;          // decoded length, saturating at 2^31 - 1
+    wire [31:0] frame_len;          // decoded length, saturating at 2^32 - 1 (§5)
 
     // The decoder takes wire bytes only while the engine waits for a frame: its frame_end is a
     // one-cycle pulse, and a frame that decodes to no byte at all (a lone code byte) would end
@@ -137,7 +137,7 @@ module xp_board #(
     wire        rx_ready;
     wire        rx_open;            // = the engine is in S_RX (below)
     assign s_tready = rx_ready && rx_open;
-    xp_cobs_rx #(.MAX_LEN(32'h7FFFFFFE)) rx (
+    xp_cobs_rx #(.MAX_LEN(32'hFFFFFFFE)) rx (
         .clk(clk), .rst(rst),
         .s_tdata(s_tdata), .s_tvalid(s_tvalid && rx_open), .s_tready(rx_ready),
         .m_tdata(dec_tdata), .m_tvalid(dec_tvalid), .m_tready(dec_tready),
@@ -156,7 +156,7 @@ module xp_board #(
     reg [31:0] nacks [1:8];
     reg [63:0] nseed;
     reg [55:0] pulses;              // P (programming counter, numerics §3)
-    reg [39:0] infer;               // N
+    reg [39:0] infer /* verilator public_flat_rw */;  // N (tb_vectors sets it for TILE ops)
     reg [31:0] tile_pulses [0:TILES-1];
 
     // conductances, their valid bits, the ADC settings (numerics §3, §6, §7) and the layer
@@ -486,9 +486,10 @@ module xp_board #(
     reg  [7:0]  rv_tbase;                         // the layer's first entry in net_tiles
     reg  [12:0] rv_j;                             // output column of the layer
     reg  [5:0]  rv_rb;                            // row block
-    reg  [9:0]  rv_r;                             // row within the block
-    reg  [9:0]  rv_rows;                          // rows of this block the layer drives
-    reg  signed [24:0] rv_acc;                    // Σ x · (G+ − G−) of the block (< 2^23)
+    reg  [10:0] rv_r;                             // row within the block (R ≤ 1024)
+    reg  [10:0] rv_rows;                          // rows of this block the layer drives
+    reg  signed [26:0] rv_acc /* verilator public_flat_rd */;  // Σ x·(G+ − G−) of the block:
+                                                  // |acc| < 2^26 (numerics §10, R ≤ 1024)
     reg  signed [15:0] rv_s;                      // S of the output
     reg  [TXA-1:0] rv_o;                          // next output byte in txbuf
     reg  signed [19:0] rv_noise;                  // read noise of the conversion
@@ -498,7 +499,7 @@ module xp_board #(
     reg  [31:0] rv_xi;                            // RUN input check: next code
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
-    reg  [9:0]  mp_r;                             // … its row
+    reg  [10:0] mp_r;                             // … its row
     wire [12:0] rl_nin = l_nin[rv_l], rl_nout = l_nout[rv_l];
     wire        rl_bias = l_bias[rv_l];
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
@@ -510,13 +511,13 @@ module xp_board #(
     wire [31:0] rv_cc = {19'd0, rv_j} % COLS;
     wire [31:0] rv_tix = {24'd0, rv_tbase} + {26'd0, rv_rb} * rl_ncb + rv_cb;
     wire [7:0]  rv_t = net_tiles[rv_tix[TA-1:0]];
-    wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {22'd0, rv_r};    // rv_r: a multiple of M
+    wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {21'd0, rv_r};    // rv_r: a multiple of M
     wire [31:0] rv_addr_w = (rv_vrow_w / M) * COLS + rv_cc;          // the M lanes' word
     /* verilator lint_on UNUSEDSIGNAL */
     // the M lanes of a MAC group: rows rv_r … rv_r + M − 1 of the block, read from the banks
     // at once (M divides R, so lane b's row is in bank b)
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
-    wire [31:0] ln_row0 = {26'd0, rv_rb} * ROWS + {22'd0, rv_r};   // the group's first row
+    wire [31:0] ln_row0 = {26'd0, rv_rb} * ROWS + {21'd0, rv_r};   // the group's first row
     wire [31:0] rv_vword_w = rv_vrow_w / M;                         // its valid-bit word
     wire [31:0] rv_aword_w = ln_row0 / M;                           // its input word
     /* verilator lint_on UNUSEDSIGNAL */
@@ -525,7 +526,7 @@ module xp_board #(
     integer     lb;
     always @* begin
         for (lb = 0; lb < M; lb = lb + 1) begin
-            ln_act[lb] = {22'd0, rv_r} + lb < {22'd0, rv_rows};
+            ln_act[lb] = {21'd0, rv_r} + lb < {21'd0, rv_rows};
             ln_bias[lb] = ln_row0 + lb == {19'd0, rl_nin};
         end
     end
@@ -545,16 +546,16 @@ module xp_board #(
             mp_v[ml] = v_q[COLS * ml + {{(32 - CA){1'b0}}, mp_c}];
         end
     end
-    reg  signed [24:0] mp_sum;
+    reg  signed [26:0] mp_sum;
     reg         mp_ok;
     integer     mb;
     always @* begin
-        mp_sum = 25'sd0;
+        mp_sum = 27'sd0;
         mp_ok = 1'b1;
         for (mb = 0; mb < M; mb = mb + 1)
             if (mp_al[mb]) begin
-                mp_sum = mp_sum + $signed({17'd0, mp_xl[mb]}) *
-                         ($signed({17'd0, mp_g[mb][15:8]}) - $signed({17'd0, mp_g[mb][7:0]}));
+                mp_sum = mp_sum + $signed({19'd0, mp_xl[mb]}) *
+                         ($signed({19'd0, mp_g[mb][15:8]}) - $signed({19'd0, mp_g[mb][7:0]}));
                 mp_ok = mp_ok & mp_v[mb];
             end
     end
@@ -565,7 +566,7 @@ module xp_board #(
     wire signed [19:0] rd_noise;
     xp_scale #(.F(0), .SIGMA_W(16)) rsc (.z(pr_z), .sigma(s_read), .y(rd_noise));
     wire [AA-1:0] rv_adc = rv_adc_w[AA-1:0];
-    reg         adc_go;
+    reg         adc_go /* verilator public_flat_rd */;  // rv_acc is the block's sum
     wire        adc_valid;
     wire signed [ADC_BITS-1:0] adc_code;
     wire [7:0]  set_gain = s_q[24:17];
@@ -574,7 +575,7 @@ module xp_board #(
     wire signed [12:0] adc_offe = {set_off[11], set_off} + {{2{rv_eo[10]}}, rv_eo};
     xp_adc #(.ADC_BITS(ADC_BITS)) adc (
         .clk(clk), .rst(rst), .s_valid(adc_go),
-        .s_v({{2{rv_acc[24]}}, rv_acc} + {{7{rv_noise[19]}}, rv_noise}),
+        .s_v(rv_acc + {{7{rv_noise[19]}}, rv_noise}),      // |v| < 2^26 (numerics §10)
         .s_ge({11'd0, set_gain} * {8'd0, rv_eg}), .s_shift(set_shift),
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
@@ -772,7 +773,7 @@ module xp_board #(
             end
             if (frame_end) begin
                 dec_tready <= 1'b0;
-                f_len <= {1'b0, frame_len};
+                f_len <= frame_len;
                 f_incomplete <= frame_incomplete;
                 state <= S_CHECK;
             end
@@ -1021,7 +1022,7 @@ module xp_board #(
             // above); the read noise of this inference is drawn meanwhile (below)
             cl_t <= rv_t;
             cl_c <= rv_cc[7:0];
-            rv_rows <= rv_left > ROWS ? ROWS : rv_left[9:0];
+            rv_rows <= rv_left > ROWS ? ROWS : rv_left[10:0];
             mp_valid <= 1'b0;
             dm_column <= 1'b1;
             state <= S_RUN_QE;
@@ -1051,7 +1052,7 @@ module xp_board #(
                 dm_column <= 1'b0;
                 sl_b <= 0;
                 rv_qa <= 1'b0;
-                rv_r <= mp_r + M10;
+                rv_r <= mp_r + M11;
                 mp_valid <= 1'b0;
                 state <= S_RUN_SLOW;
             end else begin
@@ -1063,7 +1064,7 @@ module xp_board #(
                     mp_c <= rv_cc[CA-1:0];
                     mp_r <= rv_r;
                     mp_valid <= 1'b1;
-                    rv_r <= rv_r + M10;
+                    rv_r <= rv_r + M11;
                 end else begin
                     mp_valid <= 1'b0;
                     if (!mp_valid && rv_nd) begin          // all accumulated, noise drawn
@@ -1076,14 +1077,14 @@ module xp_board #(
         S_RUN_SLOW: begin
             // the group's lanes one by one: a valid cell's product, an erased cell's from
             // its stuck classes (a device-model query)
-            cl_r <= mp_r + {{(9 - MB){1'b0}}, sl_b};
+            cl_r <= mp_r[9:0] + {{(9 - MB){1'b0}}, sl_b};
             if (sl_b == MS) begin
                 state <= S_RUN_MA;
             end else if (!mp_al[sl_b[MB-1:0]] || mp_v[sl_b[MB-1:0]]) begin
                 if (mp_al[sl_b[MB-1:0]])
-                    rv_acc <= rv_acc + $signed({17'd0, mp_xl[sl_b[MB-1:0]]}) *
-                              ($signed({17'd0, mp_g[sl_b[MB-1:0]][15:8]}) -
-                               $signed({17'd0, mp_g[sl_b[MB-1:0]][7:0]}));
+                    rv_acc <= rv_acc + $signed({19'd0, mp_xl[sl_b[MB-1:0]]}) *
+                              ($signed({19'd0, mp_g[sl_b[MB-1:0]][15:8]}) -
+                               $signed({19'd0, mp_g[sl_b[MB-1:0]][7:0]}));
                 sl_b <= sl_b + 1'b1;
             end else if (!rv_qa) begin
                 if (dm_req && dm_ready)
@@ -1091,9 +1092,9 @@ module xp_board #(
                 else
                     dm_req <= 1'b1;
             end else if (dm_valid) begin
-                rv_acc <= rv_acc + $signed({17'd0, mp_xl[sl_b[MB-1:0]]}) *
-                          ($signed({17'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
-                           $signed({17'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
+                rv_acc <= rv_acc + $signed({19'd0, mp_xl[sl_b[MB-1:0]]}) *
+                          ($signed({19'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
+                           $signed({19'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
                 rv_qa <= 1'b0;
                 sl_b <= sl_b + 1'b1;
             end

@@ -4,9 +4,14 @@
 // CONFIGURE, RUN → RUN with every layer's S (split into frames of Bmax vectors; the network's
 // outputs are the last layer's activation of its S), READ → READ_CELLS, RESET → RESET. Every
 // expected value of the file must come back: changed devices, conductances, partial sums,
-// outputs. TILE operations test one tile's datapath at arbitrary inference indices, which the
-// protocol cannot reach: they are counted and skipped. A file whose geometry or bit widths are
-// not the RTL's (its INFO) is skipped with a note; a file with fewer tiles replays unchanged.
+// outputs. TILE operations test one tile's datapath at arbitrary inference indices (up to the
+// 2^40 wrap), which the protocol reaches only after as many inferences: they are replayed as a
+// RUN (with S) of a one-layer network over that tile alone (CONFIGURE: n_in = R, no bias,
+// n_out = ncols), with the board's inference counter N set through a simulation backdoor
+// (`infer`, a Verilator public signal) before each frame, and acc read where the ADC takes it
+// (`rv_acc` when `adc_go`); afterwards N and the file's own configuration are put back, so the
+// operations after it see the board as the file left it. A file whose geometry or bit widths
+// are not the RTL's (its INFO) is skipped with a note; a file with fewer tiles replays unchanged.
 // The make units build the RTL once per geometry of the checked-in files.
 // Usage: Vtb FILE…   (exit 1 on the first mismatch, naming the file, op, field and values)
 #include <cinttypes>
@@ -18,6 +23,7 @@
 #include <vector>
 
 #include "Vxp_board.h"
+#include "Vxp_board___024root.h"
 #include "verilated.h"
 #include "xp_board.h"
 #include "cosimutil.h"
@@ -43,7 +49,14 @@ struct board {
     std::unique_ptr<Vxp_board> m;
     uint8_t seq = 0;
     uint64_t cycle = 0;
+    std::vector<int32_t> *accs = nullptr;  // collects every block sum the ADC takes (TILE ops)
     void tick() { m->clk = 0; m->eval(); m->clk = 1; m->eval(); cycle++; }
+    void sample() {  // after a rising edge
+        if (accs && m->rootp->xp_board__DOT__adc_go) {
+            uint32_t v = m->rootp->xp_board__DOT__rv_acc & 0x7FFFFFFu;  // 27-bit two's complement
+            accs->push_back((int32_t)(v ^ 0x4000000u) - 0x4000000);
+        }
+    }
 
     // One request, its reply's payload; false (with a message) unless the status is OK.
     bool cmd(uint8_t c, const std::vector<uint8_t> &pl, std::vector<uint8_t> &out, std::string &err) {
@@ -64,6 +77,7 @@ struct board {
             uint8_t b = m->m_tdata;
             m->clk = 1; m->eval();
             cycle++;
+            sample();
             if (took) i++;
             if (got) xp_cobs_dec_feed(&d, &b, 1, &done, &inc);
             idle = took || got ? 0 : idle + 1;
@@ -89,7 +103,7 @@ int main(int argc, char **argv) {
     Verilated::randReset(2);
     Verilated::commandArgs(argc, argv);
     unsigned files = 0, skipped_files = 0;
-    uint64_t checked = 0, tiles_skipped = 0, cycles = 0;
+    uint64_t checked = 0, tiles_replayed = 0, cycles = 0;
     for (int a = 1; a < argc; a++) {
         const char *path = argv[a];
         FILE *f = fopen(path, "rb");
@@ -150,6 +164,8 @@ int main(int argc, char **argv) {
         // the configured network, for the outputs: per layer n_out, act, amul, ash
         std::vector<unsigned> lout, lact, lamul, lash;
         unsigned n_in0 = 0;
+        std::vector<uint8_t> lastcfg;  // the file's CONFIGURE payload in force (TILE ops restore it)
+        uint64_t tiles_here = 0;
         std::string err;
         std::vector<uint8_t> rep;
         char msg[256];
@@ -218,6 +234,7 @@ int main(int argc, char **argv) {
                     lout.push_back(no); lact.push_back(act); lamul.push_back(amul); lash.push_back(ash);
                 }
                 if (!b.cmd(0x05, pl, rep, err)) return fail(path, op, err.c_str());
+                lastcfg = pl;
             } else if (opc == 0x05) {  // RUN
                 uint32_t B = (uint32_t)r.u(4);
                 unsigned nall = 0;
@@ -262,29 +279,78 @@ int main(int argc, char **argv) {
                         }
                     }
                 }
-            } else if (opc == 0x06) {  // TILE: not reachable through the protocol
-                r.u(2);
-                unsigned ncols = (unsigned)r.u(2);
+            } else if (opc == 0x06) {  // TILE: a one-tile network, N set through the backdoor
+                unsigned t = (unsigned)r.u(2), ncols = (unsigned)r.u(2);
                 uint32_t B = (uint32_t)r.u(4);
-                r.u(8);
-                r.bytes((size_t)B * rows + (size_t)B * ncols * 6);
-                tiles_skipped++;
+                uint64_t n0 = r.u(8);
+                const uint8_t *x = r.bytes((size_t)B * R);
+                const uint8_t *ex = r.bytes((size_t)B * ncols * 6);
+                uint64_t n_saved = b.m->rootp->xp_board__DOT__infer;
+                pl.push_back(1);                                       // L
+                pl.push_back(0); pl.push_back(0); pl.push_back(1); pl.push_back(0);  // act, bias, amul, ash
+                put16(pl, R); put16(pl, ncols); put16(pl, 1); put16(pl, t);
+                if (!b.cmd(0x05, pl, rep, err)) return fail(path, op, ("TILE's CONFIGURE: " + err).c_str());
+                unsigned bmax = MAXB;
+                if ((MAXREQ - 3) / R < bmax) bmax = (MAXREQ - 3) / R;
+                if ((MAXREP - 11) / (2 * ncols) < bmax) bmax = (MAXREP - 11) / (2 * ncols);
+                if (bmax == 0) return fail(path, op, "TILE: one vector does not fit a RUN frame of this build (max_request)");
+                std::vector<int32_t> accs;
+                for (uint32_t q = 0; q < B; q += bmax) {
+                    unsigned n = B - q < bmax ? B - q : bmax;
+                    pl.clear();
+                    put16(pl, n);
+                    pl.push_back(1);
+                    pl.insert(pl.end(), x + (size_t)q * R, x + (size_t)(q + n) * R);
+                    b.m->rootp->xp_board__DOT__infer = (n0 + q) & 0xFFFFFFFFFFull;  // N mod 2^40
+                    accs.clear();
+                    b.accs = &accs;
+                    bool ok = b.cmd(0x09, pl, rep, err);
+                    b.accs = nullptr;
+                    if (!ok) return fail(path, op, ("TILE's RUN: " + err).c_str());
+                    if (accs.size() != (size_t)n * ncols) {
+                        snprintf(msg, sizeof(msg), "TILE: %zu ADC conversions seen, expected %u", accs.size(), n * ncols);
+                        return fail(path, op, msg);
+                    }
+                    for (unsigned v = 0; v < n; v++) {
+                        const uint8_t *e = ex + (size_t)(q + v) * ncols * 6;  // i32 acc[ncols], i16 code[ncols]
+                        for (unsigned j = 0; j < ncols; j++, checked += 2) {
+                            int32_t wa = (int32_t)(e[4 * j] | e[4 * j + 1] << 8 | e[4 * j + 2] << 16 | (uint32_t)e[4 * j + 3] << 24);
+                            int16_t wc = (int16_t)(e[4 * ncols + 2 * j] | e[4 * ncols + 2 * j + 1] << 8);
+                            const uint8_t *s = rep.data() + 11 + ((size_t)v * ncols + j) * 2;
+                            int16_t gc = (int16_t)(s[0] | s[1] << 8);
+                            int32_t ga = accs[(size_t)v * ncols + j];
+                            if (ga != wa || gc != wc) {
+                                snprintf(msg, sizeof(msg), "TILE tile %u vector %u (n %" PRIu64 ") column %u: acc %d code %d, "
+                                         "expected acc %d code %d", t, q + v, (n0 + q + v) & 0xFFFFFFFFFFull, j,
+                                         ga, gc, wa, wc);
+                                return fail(path, op, msg);
+                            }
+                        }
+                    }
+                }
+                b.m->rootp->xp_board__DOT__infer = n_saved;
+                if (!lastcfg.empty() && !b.cmd(0x05, lastcfg, rep, err))
+                    return fail(path, op, ("restoring the file's CONFIGURE: " + err).c_str());
+                tiles_here++;
             } else if (opc == 0x08) {  // RESET
                 if (!b.cmd(0x03, pl, rep, err)) return fail(path, op, err.c_str());
                 lout.clear();
+                lastcfg.clear();
             } else {
                 snprintf(msg, sizeof(msg), "unknown opcode 0x%02x", opc);
                 return fail(path, op, msg);
             }
         }
-        printf("tb_vectors: %s: %u operations replayed on the RTL through the protocol, every "
-               "expected value equal (%" PRIu64 " cycles)\n", path, nops, b.cycle);
+        printf("tb_vectors: %s: %u operations replayed on the RTL through the protocol (%" PRIu64
+               " TILE through a one-tile network and the N backdoor), every expected value equal (%"
+               PRIu64 " cycles)\n", path, nops, tiles_here, b.cycle);
+        tiles_replayed += tiles_here;
         cycles += b.cycle;
         files++;
         b.m->final();
     }
     printf("tb_vectors: OK: %u files (%u skipped for their geometry), %" PRIu64 " values "
-           "checked, %" PRIu64 " TILE operations skipped (not reachable through the protocol), "
-           "%" PRIu64 " cycles\n", files, skipped_files, checked, tiles_skipped, cycles);
+           "checked, %" PRIu64 " TILE operations replayed (acc and code), %" PRIu64 " cycles\n",
+           files, skipped_files, checked, tiles_replayed, cycles);
     return 0;
 }
