@@ -29,7 +29,8 @@
  * Latency: a decoded byte or frame_end appears 1 cycle after the wire byte that made it.
  */
 module xp_cobs_rx #(
-    parameter MAX_LEN = 65542  // largest body the consumer takes (max_request + 6); frame_len saturates at MAX_LEN + 1
+    parameter [31:0] MAX_LEN = 32'd65542  // largest body the consumer takes (max_request + 6), 1 … 2^32 − 2;
+                                      // frame_len saturates at MAX_LEN + 1
 ) (
     input  wire                             clk,
     input  wire                             rst,
@@ -44,15 +45,15 @@ module xp_cobs_rx #(
 
     output wire                             frame_end,        // one-cycle pulse: a non-empty frame ended
     output wire                             frame_incomplete, // its last block was cut short
-    output wire [$clog2(MAX_LEN + 2) - 1:0] frame_len         // its decoded length, saturating at MAX_LEN + 1
+    output wire [$clog2({1'b0, MAX_LEN} + 33'd2) - 1:0] frame_len  // its decoded length, saturating at MAX_LEN + 1
 );
-    localparam LEN_W = $clog2(MAX_LEN + 2);            // width of frame_len (holds MAX_LEN + 1)
+    localparam LEN_W = $clog2({1'b0, MAX_LEN} + 33'd2); // width of frame_len (holds MAX_LEN + 1)
     localparam [31:0] LEN_SAT32 = MAX_LEN + 1;         // saturation value of the length counter
     localparam [LEN_W-1:0] LEN_SAT = LEN_SAT32[LEN_W-1:0];
     localparam [7:0] DELIM = 8'h7E;                    // frame delimiter
 
     generate
-        if (MAX_LEN < 1 || MAX_LEN > 32'h7FFFFFFE) begin : g_bad_param
+        if (MAX_LEN < 1 || MAX_LEN > 32'hFFFFFFFE) begin : g_bad_param
             xp_cobs_rx_MAX_LEN_out_of_range invalid_parameter();
         end
     endgenerate

@@ -109,7 +109,7 @@ module xp_framing_tb_top #(
         .m_tlast(enc8_m_tlast)
     );
 
-    xp_cobs_rx #(.MAX_LEN(65542)) u_dec (
+    xp_cobs_rx #(.MAX_LEN(32'd65542)) u_dec (
         .clk(clk), .rst(rst),
         .s_tdata(dec_s_tdata), .s_tvalid(dec_s_tvalid), .s_tready(dec_s_tready),
         .m_tdata(dec_m_tdata), .m_tvalid(dec_m_tvalid), .m_tready(dec_m_tready),
@@ -148,7 +148,7 @@ module xp_framing_tb_top #(
         .frame_err(lb_rx_frame_err), .overrun(lb_rx_overrun), .busy()
     );
 
-    xp_cobs_rx #(.MAX_LEN(65542)) u_lb_dec (
+    xp_cobs_rx #(.MAX_LEN(32'd65542)) u_lb_dec (
         .clk(clk), .rst(rst),
         .s_tdata(urx_lb_tdata), .s_tvalid(urx_lb_tvalid), .s_tready(urx_lb_tready),
         .m_tdata(lb_dec_tdata), .m_tvalid(lb_dec_tvalid), .m_tready(1'b1),
