@@ -19,12 +19,21 @@ module xp_ram_dp #(
 );
     (* no_rw_check *)
     reg [W-1:0] mem [0:DEPTH-1];
+`ifndef VERILATOR
     integer i;
+`endif
     always @(posedge clk) begin
         if (we)
+`ifdef VERILATOR
+            // the same write as one word: Verilator turns the bit loop below into a delayed
+            // assignment per bit, checked every cycle (the virtual board ran 3× slower)
+            mem[wa] <= (mem[wa] & ~wm) | (wd & wm);
+`else
+            // per-bit write enables, as Yosys maps them onto SB_RAM40_4K's MASK
             for (i = 0; i < W; i = i + 1)
                 if (wm[i])
                     mem[wa][i] <= wd[i];
+`endif
         if (re)
             q <= mem[ra];
     end
