@@ -1022,6 +1022,8 @@ module xp_board #(
             // above); the read noise of this inference is drawn meanwhile (below)
             cl_t <= rv_t;
             cl_c <= rv_cc[7:0];
+            rv_r <= 0;
+            rv_acc <= 0;                                   // (the ADC took the last sum)
             rv_rows <= rv_left > ROWS ? ROWS : rv_left[10:0];
             mp_valid <= 1'b0;
             dm_column <= 1'b1;
@@ -1068,8 +1070,19 @@ module xp_board #(
                 end else begin
                     mp_valid <= 1'b0;
                     if (!mp_valid && rv_nd) begin          // all accumulated, noise drawn
+                        // the ADC takes rv_acc, the noise and the settings next cycle; the
+                        // next block starts meanwhile (its sum is cleared in S_RUN_QW), its
+                        // code is added to S when it comes (below)
                         adc_go <= 1'b1;
-                        state <= S_RUN_ADC;
+                        if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
+                            state <= S_RUN_ADC;
+                        end else begin
+                            rv_rb <= rv_rb + 1'b1;
+                            rv_qa <= 1'b0;
+                            rv_na <= 1'b0;
+                            rv_nd <= 1'b0;
+                            state <= S_RUN_QW;
+                        end
                     end
                 end
             end
@@ -1100,20 +1113,9 @@ module xp_board #(
             end
         end
         S_RUN_ADC: begin
-            if (adc_valid) begin
-                rv_s <= rv_snext;
-                if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
-                    state <= S_RUN_OUT;
-                end else begin
-                    rv_rb <= rv_rb + 1'b1;
-                    rv_qa <= 1'b0;
-                    rv_na <= 1'b0;
-                    rv_nd <= 1'b0;
-                    rv_r <= 0;
-                    rv_acc <= 0;
-                    state <= S_RUN_QW;
-                end
-            end
+            // the output's last conversion (S takes it below)
+            if (adc_valid)
+                state <= S_RUN_OUT;
         end
         S_RUN_OUT: begin
             // S of every layer (flag 0), or the last layer's a; the next layer's input
@@ -1461,6 +1463,10 @@ module xp_board #(
         end
         default: state <= S_RX;
         endcase
+        // RUN: every block's ADC code into S as it comes (a block's MACs overlap the
+        // conversion of the one before; S is cleared for an output in S_RUN_J)
+        if (adc_valid)
+            rv_s <= rv_snext;
         // RUN: the block's read-noise draw, alongside the column query and the MACs
         if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA || state == S_RUN_SLOW) &&
             !rv_nd) begin
