@@ -5,7 +5,7 @@
 #
 # Runs synth_ice40 -spram -dsp up to the memory mapping (-run begin:map_ffram: the logic is not
 # mapped, which takes far longer and is the bitstream flow's job) and reads memory_libmap's
-# decisions from the log. Fails when
+# decisions from the log. Fails when the design has a latch, or when
 #   - a memory of the templates rtl/xp_ram_sp.v / xp_ram_dp.v (instance memory ".mem") is not
 #     mapped to SB_SPRAM256KA or SB_RAM40_4K: an access pattern a block RAM cannot serve (two
 #     addresses a cycle, an asynchronous read) crept in;
@@ -22,7 +22,7 @@ LOG=$OUT/yosys.log
 chp=
 for p in $PARAMS; do chp="$chp chparam -set ${p%%=*} ${p#*=} $TOP;"; done
 yosys -q -l "$LOG" -p "read_verilog $*; $chp synth_ice40 -spram -dsp -top $TOP -run begin:map_ffram; \
-    tee -o $OUT/stat.txt stat" >/dev/null 2>"$OUT/stderr.txt" || {
+    tee -o $OUT/stat.txt stat; select -assert-none t:\$dlatch t:\$_DLATCH_*" >/dev/null 2>"$OUT/stderr.txt" || {
 	echo "ice40_mem: yosys failed on $TOP (log: $LOG)"; tail -20 "$LOG"; exit 1; }
 python3 - "$LOG" "$OUT/stat.txt" "$TOP" "$PARAMS" <<'PY'
 import re, sys
