@@ -1532,6 +1532,7 @@ module xp_board #(
     c_run_programmed_group: cover property (@(posedge clk) state == S_RUN_MA && mp_valid && mp_ok);
     c_run_stuck_at_max_cell: cover property (@(posedge clk) state == S_RUN_SLOW && rv_qa && dm_valid &&
         (dm_stuck_p == 2'd2 || dm_stuck_n == 2'd2));
+    c_run_adc_under_next_block: cover property (@(posedge clk) adc_valid && state != S_RUN_ADC);
     c_run_two_row_blocks: cover property (@(posedge clk) state == S_RUN_ADC && adc_valid && rv_rb != 0);
     c_run_second_column_block: cover property (@(posedge clk) state == S_RUN_QW && rv_j >= COLS);
     c_run_third_layer: cover property (@(posedge clk) state == S_RUN_J && rv_l == 3'd2);
