@@ -35,8 +35,8 @@
  * last reset reads 0, or its stuck value: numerics §3) in M banks of xp_ram_dp, cleared a
  * word per bank and cycle on reset; the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
- * port logic (always @* below). The request and reply buffers are still plain arrays read and
- * written at several addresses a cycle.
+ * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle. The
+ * request buffer is still a plain array, read at several offsets a cycle by the checks.
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
@@ -147,7 +147,8 @@ module xp_board #(
     reg [7:0] rxbuf [0:RXCAP-1];   // the request body (frames longer than RXCAP are refused)
 
     // ---- reply memory: the remembered reply (replies to valid frames) ----
-    reg [7:0] txbuf [0:TXCAP-1];
+    // txbuf (xp_ram_dp below): written one byte a cycle through a request register (tw_*),
+    // read through a registered port (t_q)
     reg [7:0] ebuf [0:31];         // ERR_FRAME / ERR_CRC replies (16, 19 bytes): never remembered
 
     // ---- board state ----
@@ -238,7 +239,8 @@ module xp_board #(
                      S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19, S_RUN_XCK = 5'd20, S_RUN_V = 5'd21,
                      S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24,
                      S_RUN_QE = 5'd25, S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27,
-                     S_RUN_OUT = 5'd28, S_RUN_X0 = 5'd29;
+                     S_RUN_OUT = 5'd28, S_RUN_X0 = 5'd29, S_RUN_OUT2 = 5'd30,
+                     S_CELL_B2 = 5'd31;
     reg [4:0]  state;
     assign rx_open = state == S_RX && !frame_end;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
@@ -265,9 +267,20 @@ module xp_board #(
     reg [31:0] r_w0, r_w1, r_w2, r_w3; // payload words of replies (error fields, results)
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
     reg        out_from_ebuf;
-    reg [7:0]  rd_data;
-    reg [7:0]  pre_byte;            // txbuf read for a prewritten payload
-    reg        gen_rd_done;         // pre_byte holds body byte r_idx
+    reg [15:0] rv_b, rv_i;          // RUN: batch; vector being run
+    reg        rv_flags;
+    reg [39:0] rv_n0;               // RUN: N at its start (the reply's n0)
+    reg        tw_en;               // txbuf write request: lands the next cycle
+    reg [TXA-1:0] tw_a;
+    reg [7:0]  tw_d;
+    reg [TXA-1:0] r_pre_from;       // body bytes from here on are prewritten (READ 7, RUN 18)
+    reg        gen_rd_done;         // t_q holds body byte r_idx (prewritten payloads)
+    reg [7:0]  tx_hi;               // the second byte of a pair (S_RUN_OUT2, S_CELL_B2)
+    reg [7:0]  eb_q;                // ebuf read (S_RD)
+    wire [7:0] t_q;                 // txbuf read (S_GEN, S_RD)
+    wire       t_re;
+    wire [TXA-1:0] t_ra;
+    wire [7:0] rd_data = out_from_ebuf ? eb_q : t_q;
 
     wire [31:0] tx_crc;
     reg         tx_crc_clear, tx_crc_valid;
@@ -380,6 +393,9 @@ module xp_board #(
             body_byte = info_byte(i - 7);
         else if (r_status == ST_OK && f_cmd == CMD_STATUS)
             body_byte = status_byte(i - 7);
+        else if (r_status == ST_OK && f_cmd == CMD_RUN && i < 18) // B, flags, n0 (then S/a)
+            body_byte = i < 9 ? le({48'd0, rv_b}, i - 7) : i == 9 ? {7'd0, rv_flags} :
+                        le({24'd0, rv_n0}, i - 10);
         else if (r_status == ST_OK && f_cmd == CMD_CONFIGURE)   // n_in, n_out, n_all
             body_byte = i < 9 ? le({48'd0, shape_in}, i - 7) :
                         i < 11 ? le({48'd0, shape_out}, i - 9) : le({48'd0, shape_all}, i - 11);
@@ -412,7 +428,7 @@ module xp_board #(
     );
 
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
-                           (r_pre && r_idx >= 7) ? pre_byte :
+                           (r_pre && r_idx >= r_pre_from) ? t_q :
                            body_byte({{(32 - TXA){1'b0}}, r_idx});
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
     assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
@@ -476,8 +492,6 @@ module xp_board #(
     localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
     reg         ab_src;                           // ping-pong half of the layer's inputs
     reg  [12:0] rv_xn;                            // layer 0's inputs: the next one copied
-    reg  [15:0] rv_b, rv_i;                       // batch; vector being run
-    reg         rv_flags;
     /* verilator lint_off UNUSEDSIGNAL */ // K · B fits the reply: K < 2^(TXA-1)
     reg  [15:0] rv_k;                             // outputs per vector (K)
     wire [31:0] run_plen = 32'd11 + 32'd2 * {16'd0, rv_b} * {16'd0, rv_k};  // ≤ MAX_REPLY
@@ -744,6 +758,15 @@ module xp_board #(
         .clk(clk), .we(e_we), .wa(e_wa), .wd(e_wd), .wm({23{1'b1}}),
         .re(se_re), .ra(rv_adc), .q(e_q));
 
+    // the reply memory: writes one cycle after their request (tw_*), reads registered —
+    // a prewritten payload byte in S_GEN, the reply's bytes in S_RD
+    assign t_re = (state == S_GEN && r_pre && r_idx >= r_pre_from && !gen_rd_done) ||
+                  (state == S_RD && !out_from_ebuf);
+    assign t_ra = state == S_RD ? out_idx : r_idx;
+    xp_ram_dp #(.W(8), .DEPTH(TXCAP)) txbuf (
+        .clk(clk), .we(tw_en), .wa(tw_a), .wd(tw_d), .wm(8'hFF),
+        .re(t_re), .ra(t_ra), .q(t_q));
+
     integer k;
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
@@ -753,6 +776,7 @@ module xp_board #(
         dm_req <= 1'b0;
         pr_req <= 1'b0;
         adc_go <= 1'b0;
+        tw_en <= 1'b0;
         case (state)
         S_RX: begin
             dec_tready <= 1'b1;
@@ -961,11 +985,7 @@ module xp_board #(
                 else
                     rv_xi <= rv_xi + 1;
             end else begin
-                txbuf[7] <= rv_b[7:0];
-                txbuf[8] <= rv_b[15:8];
-                txbuf[9] <= {7'd0, rv_flags};
-                for (k = 0; k < 8; k = k + 1)
-                    txbuf[10 + k] <= le({24'd0, infer}, k);
+                rv_n0 <= infer;                           // the reply's header: S_GEN
                 rv_o <= 18;
                 rv_i <= 0;
                 state <= S_RUN_V;
@@ -976,6 +996,7 @@ module xp_board #(
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
                 r_pre <= 1'b1;
+                r_pre_from <= 18;
                 reply(ST_OK, run_plen[TXA-1:0], 0, 0, 0, 0);
             end else begin
                 rv_l <= 0;
@@ -1119,16 +1140,24 @@ module xp_board #(
         end
         S_RUN_OUT: begin
             // S of every layer (flag 0), or the last layer's a; the next layer's input
-            if (rv_flags) begin
-                txbuf[rv_o] <= rv_s[7:0];
-                txbuf[rv_o + 1] <= rv_s[15:8];
-                rv_o <= rv_o + 2;
-            end else if ({1'b0, rv_l} + 4'd1 == net_l) begin
-                txbuf[rv_o] <= rv_a[7:0];
-                txbuf[rv_o + 1] <= rv_a[15:8];
-                rv_o <= rv_o + 2;
+            // (a byte a cycle into txbuf: the high byte in S_RUN_OUT2)
+            if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
+                tw_en <= 1'b1;
+                tw_a <= rv_o;
+                tw_d <= rv_flags ? rv_s[7:0] : rv_a[7:0];
+                tx_hi <= rv_flags ? rv_s[15:8] : rv_a[15:8];
+                state <= S_RUN_OUT2;
+            end else begin
+                rv_j <= rv_j + 1'b1;
+                state <= S_RUN_J;
             end
-            rv_j <= rv_j + 1'b1;                           // a (the memory port above)
+        end
+        S_RUN_OUT2: begin
+            tw_en <= 1'b1;
+            tw_a <= rv_o + 1'b1;
+            tw_d <= tx_hi;
+            rv_o <= rv_o + 2;
+            rv_j <= rv_j + 1'b1;
             state <= S_RUN_J;
         end
         S_CLEAR: begin
@@ -1309,6 +1338,7 @@ module xp_board #(
             if (op_i == op_n) begin
                 if (op_mode == M_READ) begin
                     r_pre <= 1'b1;
+                    r_pre_from <= 7;
                     reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
                 end else begin
                     tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] + 32'd2 * op_n;
@@ -1329,14 +1359,16 @@ module xp_board #(
             cl_old <= cell_g;
             cl_valid <= cell_v;
             if (op_mode == M_READ && cell_v) begin
+                tw_en <= 1'b1;                             // G+, then G- (S_CELL_B2)
+                tw_a <= 7 + 2 * op_i[TXA-1:0];
 `ifdef XP_MUTANT_READ_SWAP
-                txbuf[7 + 2 * op_i[TXA-1:0]] <= cell_g[7:0];  // mutant (make cosim): − first
-                txbuf[8 + 2 * op_i[TXA-1:0]] <= cell_g[15:8];
+                tw_d <= cell_g[7:0];                       // mutant (make cosim): − first
+                tx_hi <= cell_g[15:8];
 `else
-                txbuf[7 + 2 * op_i[TXA-1:0]] <= cell_g[15:8];
-                txbuf[8 + 2 * op_i[TXA-1:0]] <= cell_g[7:0];
+                tw_d <= cell_g[15:8];
+                tx_hi <= cell_g[7:0];
 `endif
-                state <= S_CELL_WR;
+                state <= S_CELL_B2;
             end else begin
                 dm_req <= 1'b1;                            // stuck classes and variations
                 state <= S_DM;
@@ -1358,9 +1390,11 @@ module xp_board #(
                     cl_old <= {dm_stuck_p == 2'd2 ? 8'd255 : 8'd0,
                                dm_stuck_n == 2'd2 ? 8'd255 : 8'd0};
                 if (op_mode == M_READ) begin
-                    txbuf[7 + 2 * op_i[TXA-1:0]] <= dm_stuck_p == 2'd2 ? 8'd255 : 8'd0;
-                    txbuf[8 + 2 * op_i[TXA-1:0]] <= dm_stuck_n == 2'd2 ? 8'd255 : 8'd0;
-                    state <= S_CELL_WR;
+                    tw_en <= 1'b1;
+                    tw_a <= 7 + 2 * op_i[TXA-1:0];
+                    tw_d <= dm_stuck_p == 2'd2 ? 8'd255 : 8'd0;
+                    tx_hi <= dm_stuck_n == 2'd2 ? 8'd255 : 8'd0;
+                    state <= S_CELL_B2;
                 end else begin
                     pr_p <= pulses;
                     pr_req <= 1'b1;
@@ -1390,6 +1424,12 @@ module xp_board #(
                 end
             end
         end
+        S_CELL_B2: begin
+            tw_en <= 1'b1;
+            tw_a <= 8 + 2 * op_i[TXA-1:0];
+            tw_d <= tx_hi;
+            state <= S_CELL_WR;
+        end
         S_CELL_WR: begin
             // the next element
             op_i <= op_i + 1;
@@ -1404,19 +1444,21 @@ module xp_board #(
         S_GEN: begin
             // header and payload, one byte a cycle (prewritten payloads: two), into txbuf or
             // ebuf, through the CRC
-            if (r_pre && r_idx >= 7 && !gen_rd_done) begin
-                pre_byte <= txbuf[r_idx];
-                gen_rd_done <= 1'b1;
+            if (r_pre && r_idx >= r_pre_from && !gen_rd_done) begin
+                gen_rd_done <= 1'b1;                       // the port reads it (t_re)
             end else begin
                 gen_rd_done <= 1'b0;
                 if (r_idx == 0)
                     tx_crc_clear <= 1'b1;
                 tx_crc_byte <= gen_byte;
                 tx_crc_valid <= 1'b1;
-                if (r_remember)
-                    txbuf[r_idx] <= gen_byte;
-                else
+                if (r_remember) begin
+                    tw_en <= 1'b1;
+                    tw_a <= r_idx;
+                    tw_d <= gen_byte;
+                end else begin
                     ebuf[r_idx[4:0]] <= gen_byte;
+                end
                 r_idx <= r_idx + 1'b1;
                 if (r_idx + 1'b1 == body_len)
                     state <= S_CRC;
@@ -1427,10 +1469,13 @@ module xp_board #(
             if (r_crcn == 3'd0) begin
                 r_crcn <= 3'd1;                            // wait one cycle for tx_crc
             end else begin
-                if (r_remember)
-                    txbuf[r_idx] <= gen_byte;
-                else
+                if (r_remember) begin
+                    tw_en <= 1'b1;
+                    tw_a <= r_idx;
+                    tw_d <= gen_byte;
+                end else begin
                     ebuf[r_idx[4:0]] <= gen_byte;
+                end
                 r_idx <= r_idx + 1'b1;
                 r_crcn <= r_crcn + 1'b1;
                 if (r_crcn == 3'd4) begin
@@ -1446,7 +1491,7 @@ module xp_board #(
             end
         end
         S_RD: begin
-            rd_data <= out_from_ebuf ? ebuf[out_idx[4:0]] : txbuf[out_idx];
+            eb_q <= ebuf[out_idx[4:0]];                     // (txbuf: the port reads it)
             enc_tvalid <= 1'b1;
             enc_tlast <= out_idx + 1'b1 == out_len;
             state <= S_OUT;
