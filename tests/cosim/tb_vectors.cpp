@@ -45,6 +45,23 @@ struct rd {  // a little-endian reader over the file
 
 static void put16(std::vector<uint8_t> &v, unsigned x) { v.push_back((uint8_t)x); v.push_back((uint8_t)(x >> 8)); }
 
+// Bmax of protocol §4.9 for n_in inputs and k outputs a vector (this build's limits)
+static unsigned run_bmax(unsigned n_in, unsigned k) {
+    unsigned bmax = MAXB;
+    if ((MAXREQ - 3) / n_in < bmax) bmax = (MAXREQ - 3) / n_in;
+    if ((MAXREP - 11) / (2 * k) < bmax) bmax = (MAXREP - 11) / (2 * k);
+    return bmax;
+}
+
+// RUN's payload: n vectors of n_in codes from x, every layer's S requested (flag bit 0)
+static std::vector<uint8_t> run_payload(const uint8_t *x, unsigned n, unsigned n_in) {
+    std::vector<uint8_t> pl;
+    put16(pl, n);
+    pl.push_back(1);
+    pl.insert(pl.end(), x, x + (size_t)n * n_in);
+    return pl;
+}
+
 struct board {
     std::unique_ptr<Vxp_board> m;
     uint8_t seq = 0;
@@ -242,16 +259,10 @@ int main(int argc, char **argv) {
                 const uint8_t *x = r.bytes((size_t)B * n_in0);
                 const uint8_t *es = r.bytes((size_t)B * nall * 2);
                 const uint8_t *eo = r.bytes((size_t)B * lout.back() * 2);
-                unsigned bmax = MAXB;
-                if ((MAXREQ - 3) / n_in0 < bmax) bmax = (MAXREQ - 3) / n_in0;
-                if ((MAXREP - 11) / (2 * nall) < bmax) bmax = (MAXREP - 11) / (2 * nall);
+                unsigned bmax = run_bmax(n_in0, nall);
                 for (uint32_t q = 0; q < B; q += bmax) {
                     unsigned n = B - q < bmax ? B - q : bmax;
-                    pl.clear();
-                    put16(pl, n);
-                    pl.push_back(1);
-                    pl.insert(pl.end(), x + (size_t)q * n_in0, x + (size_t)(q + n) * n_in0);
-                    if (!b.cmd(0x09, pl, rep, err)) return fail(path, op, err.c_str());
+                    if (!b.cmd(0x09, run_payload(x + (size_t)q * n_in0, n, n_in0), rep, err)) return fail(path, op, err.c_str());
                     for (unsigned v = 0; v < n; v++) {
                         const uint8_t *s = rep.data() + 11 + (size_t)v * nall * 2;
                         const uint8_t *ws = es + (size_t)(q + v) * nall * 2;
@@ -290,17 +301,12 @@ int main(int argc, char **argv) {
                 pl.push_back(0); pl.push_back(0); pl.push_back(1); pl.push_back(0);  // act, bias, amul, ash
                 put16(pl, R); put16(pl, ncols); put16(pl, 1); put16(pl, t);
                 if (!b.cmd(0x05, pl, rep, err)) return fail(path, op, ("TILE's CONFIGURE: " + err).c_str());
-                unsigned bmax = MAXB;
-                if ((MAXREQ - 3) / R < bmax) bmax = (MAXREQ - 3) / R;
-                if ((MAXREP - 11) / (2 * ncols) < bmax) bmax = (MAXREP - 11) / (2 * ncols);
+                unsigned bmax = run_bmax(R, ncols);
                 if (bmax == 0) return fail(path, op, "TILE: one vector does not fit a RUN frame of this build (max_request)");
                 std::vector<int32_t> accs;
                 for (uint32_t q = 0; q < B; q += bmax) {
                     unsigned n = B - q < bmax ? B - q : bmax;
-                    pl.clear();
-                    put16(pl, n);
-                    pl.push_back(1);
-                    pl.insert(pl.end(), x + (size_t)q * R, x + (size_t)(q + n) * R);
+                    pl = run_payload(x + (size_t)q * R, n, R);
                     b.m->rootp->xp_board__DOT__infer = (n0 + q) & 0xFFFFFFFFFFull;  // N mod 2^40
                     accs.clear();
                     b.accs = &accs;
