@@ -8,7 +8,9 @@
 // too short and too long, empty frames and garbage; the RTL's input has random gaps and its
 // output random backpressure. Each run is a random board: device seed, stuck probabilities
 // (up to 12 %, so that stuck devices are met), variation and programming noise.
-// Usage: Vtb [FRAMES]; XP_SEED seeds the streams and the board (printed). Built with
+// Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST]] — the geometry, bit widths and request
+// limit the RTL was built with (-G…; default the reference 128,64,8,8,4,8,1024); XP_SEED seeds
+// the streams and the board (printed). Built with
 // --trace-fst (make cosim-board WAVES=1), the run is written to $XP_WAVES as an FST waveform.
 #include <cinttypes>
 #include <cstdio>
@@ -77,9 +79,12 @@ static int coverage_check(const char *path) {
 #endif
 
 
-// the RTL's parameters (rtl/xp_board.v defaults)
-static const uint32_t MAX_REQUEST = 1024, MAX_REPLY = 1024;
+// the RTL's parameters (rtl/xp_board.v defaults, or the geometry argument)
+static uint32_t MAX_REQUEST = 1024;
+static const uint32_t MAX_REPLY = 1024;
 static const uint16_t MAX_BATCH = 16;
+static unsigned G_R = 128, G_C = 64, G_T = 8, G_DAC = 8, G_CODE = 4, G_ADC = 8;
+static unsigned umin(unsigned a, unsigned b) { return a < b ? a : b; }
 
 
 static void put16(std::vector<uint8_t> &v, unsigned x) {
@@ -93,7 +98,7 @@ static unsigned net_in;  // n_in of the configured network (0: none), from the e
 
 static std::vector<uint8_t> payload_of(uint8_t cmd) {
     std::vector<uint8_t> pl;
-    const unsigned R = 128, C = 64, T = 8, CMAX = 15;
+    const unsigned R = G_R, C = G_C, T = G_T, CMAX = (1u << G_CODE) - 1, XMAX = (1u << G_DAC) - 1;
     bool bad = rndu(4) == 0;
     switch (cmd) {
     case 4:
@@ -102,14 +107,16 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
     case 5: {  // CONFIGURE: 1 … 3 layers on distinct tiles
         // (up to 2 row blocks and 2 column blocks: multi-tile sums, small enough that RUN
         // through mostly unprogrammed cells — each a device-model query — stays quick)
-        unsigned L = 1 + rndu(3), used = 0, nin = 1 + rndu(160);
-        std::vector<unsigned> tiles = {0, 1, 2, 3, 4, 5, 6, 7};
-        for (unsigned i = 7; i > 0; i--) std::swap(tiles[i], tiles[rndu(i + 1)]);
+        // (the reference geometry: n_in up to 160, hidden n_out up to 70)
+        unsigned L = 1 + rndu(3), used = 0, nin = 1 + rndu(R + R / 4);
+        std::vector<unsigned> tiles(T);
+        for (unsigned i = 0; i < T; i++) tiles[i] = i;
+        for (unsigned i = T - 1; i > 0; i--) std::swap(tiles[i], tiles[rndu(i + 1)]);
         pl.push_back((uint8_t)L);
         for (unsigned l = 0; l < L; l++) {
-            unsigned bias = rndu(2), nout = 1 + rndu(l + 1 < L ? 70 : 20);
+            unsigned bias = rndu(2), nout = 1 + rndu(l + 1 < L ? C + (3 * C + 31) / 32 : umin(20, C + 1));
             unsigned nt = ((nin + bias + R - 1) / R) * ((nout + C - 1) / C);
-            if (used + nt > T) { nin = 1 + rndu(60); nout = 1 + rndu(30); nt = 1; }
+            if (used + nt > T) { nin = 1 + rndu(umin(60, R - bias)); nout = 1 + rndu(umin(30, C)); nt = 1; }
             if (used + nt > T) break;
             pl.push_back(l + 1 < L ? 1 : (uint8_t)rndu(2));
             pl.push_back((uint8_t)bias);
@@ -142,7 +149,7 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
     case 7: case 8: {  // WRITE_CELLS, READ_CELLS: mostly in the rows and columns that small
                        // networks use, so that reads and RUNs meet programmed cells
         bool low = rndu(4) != 0;
-        unsigned r0 = rndu(low ? 48 : R), c0 = rndu(low ? 40 : C);
+        unsigned r0 = rndu(low ? umin(48, R) : R), c0 = rndu(low ? umin(40, C) : C);
         unsigned nr = 1 + rndu(R - r0 < 16 ? R - r0 : 16);
         unsigned nc = 1 + rndu(C - c0 < 24 ? C - c0 : 24);
         put16(pl, rndu(T));
@@ -158,7 +165,9 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         unsigned b = 1 + rndu(2), n = net_in ? net_in : 1 + rndu(40);
         put16(pl, b);
         pl.push_back((uint8_t)rndu(2));
-        for (unsigned i = 0; i < b * n; i++) pl.push_back((uint8_t)rnd64());
+        bool in_range = G_DAC < 8 && rndu(8);  // (below 8 DAC bits: codes in range, mostly)
+        for (unsigned i = 0; i < b * n; i++)
+            pl.push_back((uint8_t)(in_range ? rnd64() & XMAX : rnd64()));
         break;
     }
     case 10: {  // WRITE_LIST
@@ -167,8 +176,8 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         put16(pl, n);
         for (unsigned i = 0; i < n; i++) {
             bool low = rndu(4) != 0;
-            put16(pl, rndu(low ? 48 : R));
-            put16(pl, rndu(low ? 40 : C));
+            put16(pl, rndu(low ? umin(48, R) : R));
+            put16(pl, rndu(low ? umin(40, C) : C));
             pl.push_back((uint8_t)rndu(CMAX + 1));
             pl.push_back((uint8_t)rndu(CMAX + 1));
         }
@@ -316,6 +325,11 @@ struct sim {
 int main(int argc, char **argv) {
     uint64_t seed = cosim_seed(1000003, 17);
     unsigned nframes = argc > 1 ? (unsigned)strtoul(argv[1], nullptr, 10) : 10000;
+    if (argc > 2 && sscanf(argv[2], "%u,%u,%u,%u,%u,%u,%u", &G_R, &G_C, &G_T, &G_DAC, &G_CODE, &G_ADC,
+                           &MAX_REQUEST) != 7) {
+        fprintf(stderr, "tb_board: %s: expected R,C,T,DAC,CODE,ADC,MAX_REQUEST\n", argv[2]);
+        return 2;
+    }
     const char *unit = getenv("XP_UNIT");
     printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-%s SEED=%" PRIu64 "), %u frames\n",
            seed, unit && *unit ? unit : "board", seed, nframes);
@@ -331,6 +345,15 @@ int main(int argc, char **argv) {
     printf("tb_board: board dseed %016" PRIx64 ", p_sa0 %u, p_samax %u, s_var %u, s_prog %u\n",
            cfg.params.dseed, cfg.params.p_sa0, cfg.params.p_samax, cfg.params.s_var,
            cfg.params.s_prog);
+    cfg.params.rows = (uint16_t)G_R;
+    cfg.params.cols = (uint16_t)G_C;
+    cfg.params.tiles = (uint16_t)G_T;
+    cfg.params.dac_bits = (uint8_t)G_DAC;
+    cfg.params.code_bits = (uint8_t)G_CODE;
+    cfg.params.adc_bits = (uint8_t)G_ADC;
+    if (argc > 2)
+        printf("tb_board: geometry %u x %u x %u, %u/%u/%u bits, max_request %u\n", G_R, G_C, G_T,
+               G_DAC, G_CODE, G_ADC, MAX_REQUEST);
     cfg.max_request = MAX_REQUEST;
     cfg.max_reply = MAX_REPLY;
     cfg.max_batch = MAX_BATCH;
