@@ -488,7 +488,7 @@ module xp_board #(
     xp_prog #(.CODE_BITS(CODE_BITS)) pgn (.k(cl_km), .fv(cl_fn), .z(pr_z), .s_prog(s_prog),
         .stuck(cl_sn != 2'd0), .stuck_val(cl_sn == 2'd2 ? 8'd255 : 8'd0), .g(gn_new));
 
-    // ---- RUN: the MVM datapath (numerics §7–§9), one MAC per two cycles for now ----
+    // ---- RUN: the MVM datapath (numerics §7–§9), MACS_PER_CYCLE rows of a column a cycle ----
     localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
     reg         ab_src;                           // ping-pong half of the layer's inputs
     reg  [12:0] rv_xn;                            // layer 0's inputs: the next one copied
