@@ -2403,6 +2403,7 @@ static void on_signal(int sig)
 
 /* SIGUSR1: the served board loses power before the next bytes arrive (fault injection). */
 static volatile sig_atomic_t serve_power_cycle;
+static int serve_quiet; /* -q: not even the power-cycle line */
 
 static void on_sigusr1(int sig)
 {
@@ -2415,7 +2416,8 @@ static void serve_rx(void *ctx, const uint8_t *in, size_t n)
 	if (serve_power_cycle) {
 		serve_power_cycle = 0;
 		xp_board_power_cycle(ctx);
-		fputs("xpnn serve: power cycle (SIGUSR1): the board is in its reset state\n", stderr);
+		if (!serve_quiet)
+			fputs("xpnn serve: power cycle (SIGUSR1): the board is in its reset state\n", stderr);
 	}
 	xp_board_rx(ctx, in, n);
 }
@@ -2549,6 +2551,7 @@ static int cmd_serve(cli *c, int argc, char **argv)
 	}
 	sv.rx = serve_rx;
 	sv.tx = serve_tx;
+	serve_quiet = c->quiet;
 
 	/* No SA_RESTART: the server's blocking calls must return so that it sees the flag. */
 	memset(&sa, 0, sizeof(sa));

@@ -243,6 +243,14 @@ check "[ $rc = 0 ]" "C: the run with two power losses finished (exit $rc)"
 restores=$(json "$T/c.json" "j['restores']" 2>/dev/null || echo 0)
 check "[ $restores = 2 ]" "C: the host saw both boot id changes and reprogrammed the board twice ($restores restores)"
 if grep -q "boot id changed" "$T/c.err"; then ok "C: … and said so"; else bad "C: no message"; show "$T/c.err"; fi
+n=$(grep -c "power cycle (SIGUSR1)" "$T/C.log")
+check "[ $n = 2 ]" "C: the served board logged both power cycles ($n)"
+# … and with -q, nothing at all
+start_server Q "$XPNN" serve --port model:seed=3 --listen 127.0.0.1:0 -q
+kill -USR1 "$SERVER_PID"
+sleep 0.1
+"$XPNN" info --port "$PORT" >/dev/null 2>&1
+check "[ ! -s $T/Q.log ]" "serve -q: the power cycle is not logged either"
 dump "$PC" "$T/c.g" && ok "C: conductances read back"
 same "$T/a.g" "$T/c.g" "C's board conductances equal A's after the power losses"
 tensors "$T/c.model" "$T/c.mt"
