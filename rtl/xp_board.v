@@ -261,7 +261,6 @@ module xp_board #(
     reg [7:0]  r_status;
     reg [TXA-1:0] r_plen;           // payload bytes
     reg        r_remember;          // into txbuf (remembered) or ebuf
-    reg        r_pre;               // the payload is in txbuf already (READ_CELLS)
     reg [TXA-1:0] r_idx;            // next body byte to generate
     reg [2:0]  r_crcn;              // CRC bytes written
     reg [31:0] r_w0, r_w1, r_w2, r_w3; // payload words of replies (error fields, results)
@@ -273,7 +272,8 @@ module xp_board #(
     reg        tw_en;               // txbuf write request: lands the next cycle
     reg [TXA-1:0] tw_a;
     reg [7:0]  tw_d;
-    reg [TXA-1:0] r_pre_from;       // body bytes from here on are prewritten (READ 7, RUN 18)
+    reg [TXA-1:0] r_pre_from;       // body bytes from here on are in txbuf already (READ_CELLS
+                                    // 7, RUN 18; 0: none)
     reg        gen_rd_done;         // t_q holds body byte r_idx (prewritten payloads)
     reg [7:0]  tx_hi;               // the second byte of a pair (S_RUN_OUT2, S_CELL_B2)
     reg [7:0]  eb_q;                // ebuf read (S_RD)
@@ -427,8 +427,9 @@ module xp_board #(
         /* verilator lint_on PINCONNECTEMPTY */
     );
 
+    wire        gen_pre = r_pre_from != 0 && r_idx >= r_pre_from;  // body byte r_idx prewritten
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
-                           (r_pre && r_idx >= r_pre_from) ? t_q :
+                           gen_pre ? t_q :
                            body_byte({{(32 - TXA){1'b0}}, r_idx});
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
     assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
@@ -638,6 +639,20 @@ module xp_board #(
         end
     endtask
 
+    // body byte r_idx of the reply being generated (gen_byte) into its memory: txbuf (a write
+    // request) or ebuf
+    task store_gen_byte;
+        begin
+            if (r_remember) begin
+                tw_en <= 1'b1;
+                tw_a <= r_idx;
+                tw_d <= gen_byte;
+            end else begin
+                ebuf[r_idx[4:0]] <= gen_byte;
+            end
+        end
+    endtask
+
     // reply with a status and payload words (the payload is generated in S_GEN)
     task reply(input [7:0] st, input [TXA-1:0] n, input [31:0] w0, input [31:0] w1,
                input [31:0] w2, input [31:0] w3);
@@ -760,7 +775,7 @@ module xp_board #(
 
     // the reply memory: writes one cycle after their request (tw_*), reads registered —
     // a prewritten payload byte in S_GEN, the reply's bytes in S_RD
-    assign t_re = (state == S_GEN && r_pre && r_idx >= r_pre_from && !gen_rd_done) ||
+    assign t_re = (state == S_GEN && gen_pre && !gen_rd_done) ||
                   (state == S_RD && !out_from_ebuf);
     assign t_ra = state == S_RD ? out_idx : r_idx;
     xp_ram_dp #(.W(8), .DEPTH(TXCAP)) txbuf (
@@ -805,7 +820,7 @@ module xp_board #(
         S_CHECK: begin
             // §2.4: the first that applies
             r_remember <= 1'b0;
-            r_pre <= 1'b0;
+            r_pre_from <= 0;
             r_status <= ST_FRAME;
             r_plen <= 5;
             state <= S_GEN;
@@ -995,7 +1010,6 @@ module xp_board #(
             // the next vector: layer 0 from the request, inference index N + i
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
-                r_pre <= 1'b1;
                 r_pre_from <= 18;
                 reply(ST_OK, run_plen[TXA-1:0], 0, 0, 0, 0);
             end else begin
@@ -1337,7 +1351,6 @@ module xp_board #(
             // the next cell of the rectangle or list: read its stored pair
             if (op_i == op_n) begin
                 if (op_mode == M_READ) begin
-                    r_pre <= 1'b1;
                     r_pre_from <= 7;
                     reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
                 end else begin
@@ -1444,7 +1457,7 @@ module xp_board #(
         S_GEN: begin
             // header and payload, one byte a cycle (prewritten payloads: two), into txbuf or
             // ebuf, through the CRC
-            if (r_pre && r_idx >= r_pre_from && !gen_rd_done) begin
+            if (gen_pre && !gen_rd_done) begin
                 gen_rd_done <= 1'b1;                       // the port reads it (t_re)
             end else begin
                 gen_rd_done <= 1'b0;
@@ -1452,13 +1465,7 @@ module xp_board #(
                     tx_crc_clear <= 1'b1;
                 tx_crc_byte <= gen_byte;
                 tx_crc_valid <= 1'b1;
-                if (r_remember) begin
-                    tw_en <= 1'b1;
-                    tw_a <= r_idx;
-                    tw_d <= gen_byte;
-                end else begin
-                    ebuf[r_idx[4:0]] <= gen_byte;
-                end
+                store_gen_byte;
                 r_idx <= r_idx + 1'b1;
                 if (r_idx + 1'b1 == body_len)
                     state <= S_CRC;
@@ -1469,13 +1476,7 @@ module xp_board #(
             if (r_crcn == 3'd0) begin
                 r_crcn <= 3'd1;                            // wait one cycle for tx_crc
             end else begin
-                if (r_remember) begin
-                    tw_en <= 1'b1;
-                    tw_a <= r_idx;
-                    tw_d <= gen_byte;
-                end else begin
-                    ebuf[r_idx[4:0]] <= gen_byte;
-                end
+                store_gen_byte;
                 r_idx <= r_idx + 1'b1;
                 r_crcn <= r_crcn + 1'b1;
                 if (r_crcn == 3'd4) begin
