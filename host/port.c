@@ -8,15 +8,8 @@
 
 size_t xpnn_model_help(char *out, size_t cap);
 
-#define SUPPORTED "model[:key=value,…] and tcp://HOST:PORT"
-
-static int not_built(const char *port, const char *scheme, char *err, size_t errlen)
-{
-	snprintf(err, errlen,
-		 "port '%s': the %s transport is not built yet (it comes with the FPGA board work); supported now: " SUPPORTED,
-		 port, scheme);
-	return XPNN_EPORT;
-}
+#define SUPPORTED "model[:key=value,…], tcp://HOST:PORT, ftdi://[VID:PID][:SERIAL]/IFACE and " \
+	"tty:/dev/ttyUSBn[@BAUD]"
 
 int xpnn_port_open(xpnn_transport *t, const char *port, char *err, size_t errlen)
 {
@@ -34,13 +27,13 @@ int xpnn_port_open(xpnn_transport *t, const char *port, char *err, size_t errlen
 		ops = &xpnn_transport_tcp;
 		spec = port + 6;
 	} else if (!strncmp(port, "ftdi://", 7)) {
-		return not_built(port, "ftdi://", err, errlen);
+		ops = &xpnn_transport_ftdi;
+		spec = port + 7;
 	} else if (!strncmp(port, "tty:", 4)) {
-		return not_built(port, "tty:", err, errlen);
+		ops = &xpnn_transport_tty;
+		spec = port + 4;
 	} else {
-		snprintf(err, errlen,
-			 "port '%s': unknown scheme: supported: " SUPPORTED " (ftdi://[VID:PID][:SERIAL]/IFACE and tty:/dev/ttyUSBn[@BAUD] are reserved, not built yet)",
-			 port);
+		snprintf(err, errlen, "port '%s': unknown scheme: supported: " SUPPORTED, port);
 		return XPNN_EPORT;
 	}
 	t->ops = ops;
@@ -66,8 +59,12 @@ const char *xpnn_port_help(void)
 	n += xpnn_model_help(text + n, sizeof(text) - n);
 	snprintf(text + n, sizeof(text) - n,
 		"  tcp://HOST:PORT        a board served on TCP: `xpnn serve`, or the virtual RTL board\n"
-		"  ftdi://[VID:PID][:SERIAL]/IFACE   FPGA board through libftdi1 (not built yet)\n"
-		"  tty:/dev/ttyUSBn[@BAUD]            FPGA board through a serial port (not built yet)\n"
+		"  ftdi://[VID:PID][:SERIAL]/IFACE[?key=value,…]   FPGA board's FTDI UART through libftdi1\n"
+		"                         (iCEBreaker: ftdi:///B); VID:PID 0403:6010 (FT2232H), else 0403:6014; IFACE\n"
+		"                         A … D or 1 … 4; keys baud=N (3000000), flow=none|rtscts, latency=MS (1),\n"
+		"                         index=N (the N-th match, from 0), desc=TEXT (USB product string)\n"
+		"  tty:DEVICE[@BAUD[,rtscts]]         FPGA board's UART (/dev/ttyUSB1; default 3000000 baud,\n"
+		"                         any of 300 … 12000000; rtscts: RTS/CTS), or `xpnn serve --pty`\n"
 		"Example: --port model:seed=7,threads=2   --port tcp://127.0.0.1:5555\n");
 	return text;
 }

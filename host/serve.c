@@ -1,6 +1,8 @@
 /*
  * serve.c — serve a byte-level board (the C board engine, or sim/'s Verilated RTL) on TCP,
- * for the tcp:// transport of another process (`xpnn serve`, xpnn-vboard).
+ * for the tcp:// transport of another process (`xpnn serve`, xpnn-vboard), or on a new
+ * pseudo-terminal for the tty: transport (`xpnn serve --pty`: the serial-port code path
+ * of an FPGA board, through a real kernel tty, without the board).
  *
  * One client at a time: the protocol is stop and wait with one sequence-number space per
  * board, so two hosts interleaving commands would only confuse each other. Later clients
@@ -9,6 +11,9 @@
  * Every wait is a poll() of at most SERVE_TICK_MS so that *o->stop, set from a signal
  * handler or another thread, is noticed promptly. No exit(), no output but o->log.
  */
+/* posix_openpt, grantpt, unlockpt, ptsname are XSI. */
+#define _XOPEN_SOURCE 700
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -21,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -32,6 +38,8 @@
 #define SERVE_ADDR_MAX 128    /* "[v6 address%scope]:port" */
 #define SERVE_HOST_MAX 256    /* a DNS name is at most 253 characters */
 #define SERVE_LINE 384
+#define SERVE_PTY_IDLE_MS 10  /* poll period while no client holds the pty's slave */
+#define SERVE_PATH_MAX 128    /* "/dev/pts/N" */
 
 /* Why a client session ended. */
 enum { CLIENT_LEFT, CLIENT_STOP };
@@ -149,13 +157,13 @@ static int serve_listen(const char *spec, int port, char *err, size_t errlen)
 	return fd;
 }
 
-/* Write "PORT\n" to path so that a script can wait for the file and then connect: via
- * PATH.tmp and rename, a reader never sees a half-written number. */
-static int write_port_file(const char *path, int port, char *err, size_t errlen)
+/* Write "WHERE\n" (the TCP port, or the pty's slave path) to path so that a script can wait
+ * for the file and then connect: via PATH.tmp and rename, a reader never sees half of it. */
+static int write_port_file(const char *path, const char *where, char *err, size_t errlen)
 {
 	size_t n = strlen(path);
-	char *tmp = malloc(n + 5), line[16];
-	int fd, e, len = snprintf(line, sizeof(line), "%d\n", port), off = 0;
+	char *tmp = malloc(n + 5), line[SERVE_PATH_MAX + 2];
+	int fd, e, len = snprintf(line, sizeof(line), "%s\n", where), off = 0;
 	ssize_t k;
 
 	if (!tmp) {
@@ -198,15 +206,17 @@ fail:
 
 /* ---- one client ---- */
 
-/* Send all n bytes to the client: 0, or -1 with errno when it is gone or *stop was set. */
-static int send_all(const xpnn_serve_opts *o, int fd, const uint8_t *p, size_t n)
+/* Send all n bytes to the client (pty: fd is the master): 0, or -1 with errno when it is
+ * gone or *stop was set. */
+static int send_all(const xpnn_serve_opts *o, int fd, int pty, const uint8_t *p, size_t n)
 {
 	struct pollfd pf = { .fd = fd, .events = POLLOUT };
 	ssize_t k;
 
 	while (n) {
-		/* MSG_NOSIGNAL: a client that went away must end its session, not the server. */
-		k = send(fd, p, n, MSG_NOSIGNAL);
+		/* MSG_NOSIGNAL: a client that went away must end its session, not the server.
+		 * (A tty raises no SIGPIPE.) */
+		k = pty ? write(fd, p, n) : send(fd, p, n, MSG_NOSIGNAL);
 		if (k >= 0) {
 			p += k;
 			n -= (size_t)k;
@@ -223,17 +233,24 @@ static int send_all(const xpnn_serve_opts *o, int fd, const uint8_t *p, size_t n
 		}
 		if (poll(&pf, 1, SERVE_TICK_MS) < 0 && errno != EINTR)
 			return -1;
+		/* A pty master whose slave nobody holds stays writable into the void, or
+		 * not at all: either way the client is gone. */
+		if (pty && (pf.revents & POLLHUP)) {
+			errno = EIO;
+			return -1;
+		}
 	}
 	return 0;
 }
 
 /* Send every reply byte the board has queued. */
-static int drain(const xpnn_served *board, const xpnn_serve_opts *o, int fd, uint8_t *buf)
+static int drain(const xpnn_served *board, const xpnn_serve_opts *o, int fd, int pty,
+		 uint8_t *buf)
 {
 	size_t n;
 
 	while ((n = board->tx(board->ctx, buf, SERVE_BUF)) > 0)
-		if (send_all(o, fd, buf, n) < 0)
+		if (send_all(o, fd, pty, buf, n) < 0)
 			return -1;
 	return 0;
 }
@@ -269,7 +286,7 @@ static int serve_client(const xpnn_served *board, const xpnn_serve_opts *o, int 
 		}
 		/* Also on idle ticks: a board clocked in the background (RTL) may have
 		 * finished a reply since the last rx. */
-		if (drain(board, o, fd, buf) < 0) {
+		if (drain(board, o, fd, 0, buf) < 0) {
 			if (stopped(o))
 				return CLIENT_STOP;
 			*why = strerror(errno);
@@ -352,6 +369,174 @@ static int serve_loop(const xpnn_served *board, const xpnn_serve_opts *o, int lf
 	return XPNN_OK;
 }
 
+/* ---- serving on a pseudo-terminal ---- */
+
+/* Create the pty (master non-blocking, slave raw) and put the slave's path in path: the
+ * master's fd, or -1 with err filled. */
+static int pty_create(char *path, size_t cap, char *err, size_t errlen)
+{
+	struct termios tio;
+	const char *name, *step;
+	int m, s, fl;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	if (m < 0) {
+		xpnn_errf(err, errlen, "cannot create a pseudo-terminal: posix_openpt: %s: is "
+			  "devpts mounted on /dev/pts? (or serve on TCP: --listen)", strerror(errno));
+		return -1;
+	}
+	step = "fcntl";
+	fl = fcntl(m, F_GETFL);
+	if (fl < 0 || fcntl(m, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(m, F_SETFD, FD_CLOEXEC) < 0)
+		goto fail;
+	step = "grantpt";
+	if (grantpt(m) < 0)
+		goto fail;
+	step = "unlockpt";
+	if (unlockpt(m) < 0)
+		goto fail;
+	step = "ptsname";
+	name = ptsname(m);
+	if (!name)
+		goto fail;
+	if (strlen(name) >= cap) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	snprintf(path, cap, "%s", name);
+	/* Termios requests on a master act on its slave: make the slave raw now, so that not
+	 * one byte is translated or echoed before a client sets its own (raw) mode. The
+	 * master's own line discipline is raw from the start. */
+	step = "tcgetattr";
+	if (tcgetattr(m, &tio) < 0)
+		goto fail;
+	cfmakeraw(&tio);
+	tio.c_cflag |= CLOCAL | CREAD;
+	step = "tcsetattr";
+	if (tcsetattr(m, TCSANOW, &tio) < 0)
+		goto fail;
+	/* The master reports POLLHUP while no process holds the slave, but only once a slave
+	 * has been closed: open and close it once, so that "no client yet" looks the same as
+	 * "the last client left". */
+	step = "opening the slave";
+	s = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (s < 0)
+		goto fail;
+	close(s);
+	return m;
+
+fail:
+	xpnn_errf(err, errlen, "cannot set up a pseudo-terminal: %s: %s", step, strerror(errno));
+	close(m);
+	return -1;
+}
+
+/* Serve the clients that open the slave of master m (path), one session after another.
+ * A session is the time some process holds the slave: the master polls POLLHUP (and reads
+ * EIO) while none does. Bytes of a session that opened and closed the slave within one
+ * idle period are still served. */
+static int serve_pty_loop(const xpnn_served *board, const xpnn_serve_opts *o, int m,
+			  const char *path, uint8_t *buf, char *err, size_t errlen)
+{
+	struct pollfd pf = { .fd = m, .events = POLLIN };
+	int client = 0, present, r;
+	ssize_t n;
+
+	while (!stopped(o)) {
+		pf.revents = 0;
+		r = poll(&pf, 1, SERVE_TICK_MS);
+		if (r < 0 && errno != EINTR) {
+			xpnn_errf(err, errlen, "serving on %s: poll: %s", path, strerror(errno));
+			return XPNN_EIO;
+		}
+		if (r < 0)
+			continue;
+		if (pf.revents & (POLLERR | POLLNVAL)) {
+			xpnn_errf(err, errlen, "serving on %s: the pty's master failed (poll revents "
+				  "%#x)", path, (unsigned)pf.revents);
+			return XPNN_EIO;
+		}
+		present = !(pf.revents & POLLHUP);
+		if (pf.revents & POLLIN) {
+			n = read(m, buf, SERVE_BUF);
+			/* A client that left with bytes unread by us: serve them first. */
+			if (n > 0)
+				present = 1;
+			if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EIO) {
+				xpnn_errf(err, errlen, "serving on %s: read: %s", path,
+					  strerror(errno));
+				return XPNN_EIO;
+			}
+			if (n > 0 || (present && !client)) {
+				if (!client) {
+					/* Replies a previous client left unread belong to
+					 * its session. */
+					while (board->tx(board->ctx, buf, SERVE_BUF) > 0)
+						;
+					serve_log(o, "client connected on %s", path);
+					client = 1;
+				}
+				if (n > 0)
+					board->rx(board->ctx, buf, (size_t)n);
+			}
+			if (n == 0 || (n < 0 && errno == EIO))
+				present = 0;
+		} else if (present && !client) {
+			/* Someone opened the slave and has not written yet. */
+			while (board->tx(board->ctx, buf, SERVE_BUF) > 0)
+				;
+			serve_log(o, "client connected on %s", path);
+			client = 1;
+		}
+		/* Also on idle ticks: a board clocked in the background (RTL) may have finished
+		 * a reply since the last rx. */
+		if (client && drain(board, o, m, 1, buf) < 0 && stopped(o))
+			break;
+		if (present)
+			continue;
+		if (client) {
+			serve_log(o, "client on %s disconnected", path);
+			client = 0;
+			if (o->once)
+				return XPNN_OK;
+		}
+		/* POLLHUP stays set until the next client opens the slave: sleep, not spin. */
+		poll(NULL, 0, SERVE_PTY_IDLE_MS);
+	}
+	if (client)
+		serve_log(o, "stopping: a client still holds %s (it will read a hangup)", path);
+	return XPNN_OK;
+}
+
+static int serve_pty(const xpnn_served *board, const xpnn_serve_opts *o, char *err,
+		     size_t errlen)
+{
+	char path[SERVE_PATH_MAX];
+	uint8_t *buf = NULL;
+	int m, rc;
+
+	m = pty_create(path, sizeof(path), err, errlen);
+	if (m < 0)
+		return XPNN_EPORT;
+	serve_log(o, "serving on %s (a pty: --port tty:%s)", path, path);
+	if (o->port_file) {
+		rc = write_port_file(o->port_file, path, err, errlen);
+		if (rc)
+			goto out;
+	}
+	rc = XPNN_ENOMEM;
+	buf = malloc(SERVE_BUF);
+	if (!buf) {
+		xpnn_errf(err, errlen, "serving on %s: out of memory", path);
+		goto out;
+	}
+	rc = serve_pty_loop(board, o, m, path, buf, err, errlen);
+out:
+	free(buf);
+	close(m); /* the slave's holder reads a hangup */
+	return rc;
+}
+
 int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, size_t errlen)
 {
 	const char *host;
@@ -365,6 +550,8 @@ int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, si
 		xpnn_errf(err, errlen, "xpnn_serve: no board or no options");
 		return XPNN_EARG;
 	}
+	if (o->pty)
+		return serve_pty(board, o, err, errlen);
 	host = o->host && *o->host ? o->host : "127.0.0.1";
 	if (o->port < 0 || o->port > 65535) {
 		xpnn_errf(err, errlen, "cannot listen on %s:%d: the port is not in 0..65535 "
@@ -385,7 +572,10 @@ int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, si
 					 ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	serve_log(o, "listening on %s", bound);
 	if (o->port_file) {
-		rc = write_port_file(o->port_file, port, err, errlen);
+		char portstr[8];
+
+		snprintf(portstr, sizeof(portstr), "%d", port);
+		rc = write_port_file(o->port_file, portstr, err, errlen);
 		if (rc)
 			goto out;
 	}

@@ -73,11 +73,14 @@ struct xpnn_transport {
 
 extern const xpnn_transport_ops xpnn_transport_model;
 extern const xpnn_transport_ops xpnn_transport_tcp;
+extern const xpnn_transport_ops xpnn_transport_ftdi; /* host/tr_ftdi.c, libftdi1 */
+extern const xpnn_transport_ops xpnn_transport_tty;  /* host/tr_tty.c, termios */
 
 /* Open a transport from a port string:
  *   model[:key=value,…]            the C board engine in this process (keys: xpnn help port)
  *   tcp://HOST:PORT                a board served on TCP (xpnn serve, xpnn-vboard)
- *   ftdi://[VID:PID][:SERIAL]/IFACE, tty:/dev/ttyUSBn[@BAUD]   not built yet: a clear error
+ *   ftdi://[VID:PID][:SERIAL]/IFACE an FPGA board's FT2232H through libftdi1 (docs/boards.md)
+ *   tty:/dev/ttyUSBn[@BAUD]         an FPGA board (or a pty) through a serial port
  * Unknown schemes get an error naming the supported ones. */
 int xpnn_port_open(xpnn_transport *t, const char *port, char *err, size_t errlen);
 void xpnn_port_close(xpnn_transport *t);
@@ -214,7 +217,7 @@ int xpnn_run(xpnn_board *b, const uint8_t *x, uint32_t batch, unsigned flags, in
  * as RUN itself would (the host learns it from STATUS without sending the RUN). */
 int xpnn_shape_get(xpnn_board *b, xpnn_shape *shape);
 
-/* ---- serving a board engine on TCP (xpnn serve; sim/ serves the RTL the same way) ---- */
+/* ---- serving a board engine on TCP or a pty (xpnn serve; sim/ serves the RTL the same way) ---- */
 
 /* Byte-level board behind a server: the C board engine, or (sim/) a Verilated RTL board. */
 typedef struct xpnn_served {
@@ -227,7 +230,12 @@ typedef struct xpnn_serve_opts {
 	const char *host;  /* listen address, default "127.0.0.1" */
 	int port;          /* TCP port; 0 = any free port */
 	int once;          /* return after the first client disconnects */
-	const char *port_file; /* if set, the bound port is written there (atomically) once listening */
+	/* serve on a new pseudo-terminal instead of TCP (host and port unused): clients open
+	 * its slave with tty:/dev/pts/N; the slave's path is written to port_file (atomically)
+	 * and logged. once: return after the first client closes the slave. */
+	int pty;
+	const char *port_file; /* if set, the bound port (pty: the slave's path) is written there
+				* (atomically) once listening */
 	void (*log)(void *ctx, const char *line); /* "listening on …", connects, disconnects */
 	void *log_ctx;
 	/* set non-zero to return: from a signal handler, or from another thread with
@@ -235,7 +243,8 @@ typedef struct xpnn_serve_opts {
 	volatile sig_atomic_t *stop;
 } xpnn_serve_opts;
 
-/* Serve clients one at a time until *stop or (once) the first client leaves. */
+/* Serve clients one at a time until *stop or (once) the first client leaves. The same
+ * board serves on TCP or (o->pty) on a pseudo-terminal. */
 int xpnn_serve(const xpnn_served *board, const xpnn_serve_opts *o, char *err, size_t errlen);
 
 #ifdef __cplusplus

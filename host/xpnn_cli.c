@@ -69,10 +69,16 @@ int exit_code(int rc)
 	}
 }
 
-static const char *rc_hint(int rc)
+/* The hint after an error message msg of code rc (NULL: none). */
+static const char *rc_hint(int rc, const char *msg)
 {
 	switch (rc) {
 	case XPNN_EPORT:
+		/* A port that is well formed but cannot be opened (no device, permission, in use):
+		 * the transport's message carries its own, more precise hint. */
+		if (msg && (strstr(msg, "cannot open") || strstr(msg, "in use") ||
+			    strstr(msg, "docs/boards.md")))
+			return NULL;
 		return "HINT: `xpnn help port` shows the port syntax";
 	case XPNN_ETIMEOUT:
 		return "HINT: --timeout MS and --retries N wait longer; -v shows every try";
@@ -90,10 +96,11 @@ static const char *rc_hint(int rc)
 int board_err(const cli *c, int rc, const char *what)
 {
 	const char *msg = xpnn_errmsg(c->b);
-	const char *hint = rc_hint(rc);
+	const char *hint;
 
 	if (!msg || !*msg)
 		msg = xpnn_rc_name(rc);
+	hint = rc_hint(rc, msg);
 	if (what)
 		cli_err(c, "%s: %s", what, msg);
 	else
@@ -191,7 +198,7 @@ static const char help_main[] =
 	"  write           program conductance codes of a rectangle of a tile (WRITE_CELLS)\n"
 	"  read            read back stored conductances of a rectangle (READ_CELLS)\n"
 	"  run             run input vectors (text, raw bytes, IDX images) through the network\n"
-	"  serve           serve a model board on TCP, so that it outlives one command\n"
+	"  serve           serve a model board on TCP or a pty, so that it outlives one command\n"
 	"  train           train the float twin on a data set (Fashion-MNIST by default)\n"
 	"  compile         model → board image: tiles, conductance codes, ADC settings\n"
 	"  load            program an image onto the board, optionally read back and verify\n"
@@ -311,15 +318,19 @@ static const char help_run[] =
 	"is needed.\n";
 
 static const char help_serve[] =
-	"usage: xpnn serve [--listen HOST:PORT] [--port-file F] [--once] [--port model[:…]]\n"
+	"usage: xpnn serve [--listen HOST:PORT | --pty] [--port-file F] [--once] [--port model[:…]]\n"
 	"\n"
 	"Serve a model board (--port model…, the default) on TCP, one client at a time, until\n"
 	"SIGINT or SIGTERM; clients reach it with --port tcp://HOST:PORT. The board keeps its\n"
 	"state between clients.\n"
 	"\n"
 	"  --listen HOST:PORT  address to listen on (default 127.0.0.1:0; port 0: any free port)\n"
-	"  --port-file F    write the bound TCP port to F (atomically) once listening\n"
-	"  --once           return after the first client disconnects\n"
+	"  --pty            serve on a new pseudo-terminal instead of TCP: clients reach it with\n"
+	"                   --port tty:/dev/pts/N, through the same serial-port code as an FPGA\n"
+	"                   board's UART (the path is logged, and written to --port-file)\n"
+	"  --port-file F    write the bound TCP port (--pty: the pty's path) to F (atomically)\n"
+	"                   once listening\n"
+	"  --once           return after the first client disconnects (--pty: closes the pty)\n"
 	"\n"
 	"SIGUSR1 simulates a power cycle: before the next request the board returns to its\n"
 	"reset state with a new boot id (as after RESET) and forgets its link state, so hosts'\n"
@@ -376,6 +387,7 @@ enum {
 	O_PORT_FILE,
 	O_ONCE,
 	O_LIST,
+	O_PTY,
 };
 
 
@@ -513,7 +525,7 @@ int cli_open(cli *c)
 	}
 	rc = xpnn_open(&c->b, c->port, &o, err, sizeof(err));
 	if (rc) {
-		const char *hint = rc_hint(rc);
+		const char *hint = rc_hint(rc, err);
 
 		c->b = NULL;
 		port_err(c, rc, err);
@@ -2493,10 +2505,12 @@ static int cmd_serve(cli *c, int argc, char **argv)
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "port-file", required_argument, NULL, O_PORT_FILE },
 		{ "once", no_argument, NULL, O_ONCE },
+		{ "pty", no_argument, NULL, O_PTY },
 		LONGOPTS_END,
 	};
 	static char host[256];
 	const char *listen = "127.0.0.1:0";
+	int listen_given = 0;
 	xpnn_serve_opts so;
 	xpnn_served sv;
 	xpnn_transport t;
@@ -2511,6 +2525,10 @@ static int cmd_serve(cli *c, int argc, char **argv)
 			return rc;
 		case O_LISTEN:
 			listen = optarg;
+			listen_given = 1;
+			break;
+		case O_PTY:
+			so.pty = 1;
 			break;
 		case O_PORT_FILE:
 			so.port_file = optarg;
@@ -2528,6 +2546,12 @@ static int cmd_serve(cli *c, int argc, char **argv)
 			   "directly with --port", c->port);
 		return RC_USAGE;
 	}
+	if (so.pty && listen_given) {
+		cli_err(c, "--pty and --listen %s: serve on a pty or on TCP, not both\n"
+			   "HINT: drop --listen to serve on a pty (clients use --port tty:/dev/pts/N)",
+			listen);
+		return RC_USAGE;
+	}
 	if ((rc = parse_listen(c, listen, host, sizeof(host), &so.port)))
 		return rc;
 	if (so.port_file && (rc = port_file_check(c, so.port_file)))
@@ -2540,8 +2564,8 @@ static int cmd_serve(cli *c, int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	if ((rc = xpnn_port_open(&t, c->port, err, sizeof(err)))) {
 		port_err(c, rc, err);
-		if (rc_hint(rc))
-			fprintf(stderr, "%s\n", rc_hint(rc));
+		if (rc_hint(rc, err))
+			fprintf(stderr, "%s\n", rc_hint(rc, err));
 		return exit_code(rc);
 	}
 	if (!(sv.ctx = xpnn_model_board(&t))) {
@@ -2570,7 +2594,8 @@ static int cmd_serve(cli *c, int argc, char **argv)
 		if (*err)
 			cli_err(c, "%s", err);
 		else
-			cli_err(c, "--listen %s: %s", listen, xpnn_rc_name(rc));
+			cli_err(c, "%s%s: %s", so.pty ? "--pty" : "--listen ", so.pty ? "" : listen,
+				xpnn_rc_name(rc));
 		return exit_code(rc);
 	}
 	return RC_OK;

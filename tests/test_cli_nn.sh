@@ -186,6 +186,19 @@ expect 7 "load --verify --max-bad 0 onto a non-ideal board" "$XPNN" load --verif
 	--max-bad 0 --port "model:rows=16,cols=8,tiles=16" "$T/i.img"
 has err "verify failed: [0-9]+ of [0-9]+ devices" "names the count"
 
+# ---- a smaller board: the iCE40-HX8K build's limits (docs/boards.md) ----
+HX8K="model:rows=64,cols=32,tiles=2,max_request=256,max_reply=256,max_batch=4"
+expect 0 "INFO of a board with the HX8K build's capacity" "$XPNN" info --json --port "$HX8K"
+check "[ \"\$(json $T/out '(j[\"rows\"], j[\"cols\"], j[\"tiles\"], j[\"max_request\"])')\" = '(64, 32, 2, 256)' ]" \
+	"INFO reports its smaller capacity"
+expect 2 "compile for it a network that needs 3 tiles" "$XPNN" compile "$T/a.st" -o "$T/hx.img" $I \
+	--target "$HX8K"
+has err "layer 1 \(17 rows x 4 columns\) needs 1 x 1 = 1 tiles of 64 x 32; layers 0 … 1 need 3 tiles, the target has 2" \
+	"names the layer, the tiles needed and the board's"
+check "[ ! -e $T/hx.img ]" "no image written"
+expect 2 "load onto it an image compiled for another board" "$XPNN" load --port "$HX8K" "$T/i.img"
+has err "tiles of 16 x 8, the board \(INFO\) has 64 x 32" "names both geometries"
+
 # ---- eval ----
 E="--images $T/syntest-images.gz --labels $T/syntest-labels.gz"
 expect 2 "eval --twin with --load" "$XPNN" eval --twin "$T/a.st" --load "$T/i.img" $E

@@ -698,9 +698,34 @@ static void test_ports(void **state)
 	assert_int_equal(xpnn_port_open(&t, "serial:/dev/x", err, sizeof(err)), XPNN_EPORT);
 	assert_non_null(strstr(err, "model"));
 	assert_non_null(strstr(err, "tcp://"));
-	assert_int_equal(xpnn_port_open(&t, "ftdi://0403:6010/2", err, sizeof(err)), XPNN_EPORT);
-	assert_non_null(strstr(err, "not built yet"));
-	assert_int_equal(xpnn_port_open(&t, "tty:/dev/ttyUSB1@3000000", err, sizeof(err)), XPNN_EPORT);
+	/* ftdi: a malformed spec names the field and the legal values; a well-formed one reaches
+	 * libftdi1, which finds no such board (rc -3; -4 if one is plugged in but not ours to open) */
+	assert_int_equal(xpnn_port_open(&t, "ftdi://0403/B", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "VID:PID '0403'"));
+	assert_int_equal(xpnn_port_open(&t, "ftdi://0403:6010/Z", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "IFACE 'Z': legal values A, B, C, D or 1 … 4"));
+	assert_int_equal(xpnn_port_open(&t, "ftdi://0403:6010:XPNNTEST0/2", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "FT2232H (0403:6010) channel B, serial XPNNTEST0"));
+	if (strstr(err, "(rc -4)"))
+		assert_non_null(strstr(err, "99-xpnn-ftdi.rules"));
+	else
+		assert_true(strstr(err, "device not found (rc -3)") && strstr(err, "lsusb"));
+	int trc = xpnn_port_open(&t, "tty:/dev/ttyUSB1@3000000", err, sizeof(err));
+	if (trc == XPNN_OK) /* a board is plugged in */
+		xpnn_port_close(&t);
+	else /* no such device, or in use: the message names it */
+		assert_true(trc == XPNN_EPORT && strstr(err, "/dev/ttyUSB1"));
+	assert_int_equal(xpnn_port_open(&t, "tty:/dev/ttyUSB1@abc", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "'abc'"));
+	assert_non_null(strstr(err, "300 … 12000000"));
+	assert_int_equal(xpnn_port_open(&t, "tty:/dev/ttyUSB1@99999999", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "legal range 300 … 12000000"));
+	assert_int_equal(xpnn_port_open(&t, "tty:/dev/ttyUSB1@9600,xon", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "unknown option 'xon'"));
+	assert_int_equal(xpnn_port_open(&t, "tty:", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "the device is missing"));
+	assert_int_equal(xpnn_port_open(&t, "tty:/dev/null", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "/dev/null is not a serial port"));
 	assert_int_equal(xpnn_port_open(&t, "model:seed=abc", err, sizeof(err)), XPNN_EPORT);
 	assert_non_null(strstr(err, "seed = 'abc'"));
 	assert_int_equal(xpnn_port_open(&t, "model:tiles=300", err, sizeof(err)), XPNN_EPORT);
