@@ -59,7 +59,9 @@ help:
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
 	@echo "make demo       train, compile, load onto the model board, evaluate (Fashion-MNIST)"
 	@echo "make results    hardware-in-the-loop methods compared on the model board (docs/results.md)"
-	@echo "make bench      C model, link and twin/deployment benchmarks (THREADS=$(THREADS))"
+	@echo "make bench      C model, link, twin/deployment, virtual-board and UART line-rate benchmarks (THREADS=$(THREADS))"
+	@echo "make bitstream BOARD=icebreaker|hx8k   yosys + nextpnr + icepack -> $(BUILD)/BOARD/xpnn.bin and report.json (docs/boards.md)"
+	@echo "make program BOARD=icebreaker|hx8k [FLASH=1]   load it onto an attached board (openFPGALoader)"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
 	@echo "make protodoc   regenerate the byte-level examples in docs/protocol.md (only with a protocol change)"
@@ -97,7 +99,11 @@ LIBXPNN_SRC := $(filter-out host/xpnn_cli%.c,$(wildcard host/*.c))
 CLI_OBJ := $(BUILD)/host/xpnn_cli.o $(BUILD)/host/xpnn_cli_nn.o $(BUILD)/host/xpnn_cli_hil.o
 LIBXPNN_HDR := host/xpnn.h host/util.h host/dataset.h host/safetensors.h host/twin.h host/train.h \
   host/compile.h host/cli.h host/meta.h host/hil.h $(CMODEL_HDR)
-HOST_LDLIBS := -ljansson -lz -lopenblas -lm $(LDLIBS)
+# libftdi1's flags: pkg-config's, or Debian's paths when the Makefile is read before
+# scripts/deps.sh has installed libftdi1-dev (a fresh machine's first make)
+FTDI_LIBS := $(or $(shell pkg-config --libs libftdi1 2>/dev/null),-lftdi1)
+FTDI_CFLAGS := $(or $(shell pkg-config --cflags libftdi1 2>/dev/null),-I/usr/include/libftdi1)
+HOST_LDLIBS := -ljansson -lz -lopenblas -lm $(FTDI_LIBS) $(LDLIBS)
 
 $(BUILD)/host/%.o: host/%.c $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
 	@mkdir -p $(@D)
@@ -164,6 +170,44 @@ $(BUILD)/t_protodoc.o: tests/protodoc.c $(LIBXPNN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
 
+# ---- ftdi:// transport (host/tr_ftdi.c) and its fake device (tests/fake_ftdi.c) ----
+# tr_ftdi.o is the only object that needs libftdi's headers. The fake FT2232H replaces every
+# libftdi call tr_ftdi.c makes (link-time --wrap: FTDI_WRAP), so test_ftdi and
+# xpnn-conform-ftdi run the real transport code against the C board engine, no USB device
+# needed (fault knobs: tests/fake_ftdi.h). Their link step refuses a tr_ftdi.o that calls an
+# ftdi_* function FTDI_FUNCS does not list: it would reach the real library with a fake context.
+FTDI_FUNCS := ftdi_new ftdi_free ftdi_get_error_string ftdi_set_interface \
+  ftdi_usb_open_desc_index ftdi_usb_close ftdi_tcioflush ftdi_set_line_property \
+  ftdi_set_baudrate ftdi_setflowctrl ftdi_get_latency_timer ftdi_set_latency_timer \
+  ftdi_read_data_set_chunksize ftdi_write_data_set_chunksize ftdi_read_data ftdi_write_data
+FTDI_WRAP := $(foreach f,$(FTDI_FUNCS),-Wl,--wrap=$(f))
+FTDI_CHECK_WRAP = @unwrapped=$$(nm -u $(BUILD)/host/tr_ftdi.o | awk '$$2 ~ /^ftdi_/ { print $$2 }' | \
+  grep -vxF $(FTDI_FUNCS:%=-e %)); [ -z "$$unwrapped" ] || { echo "host/tr_ftdi.c calls \
+  $$unwrapped: add it to FTDI_FUNCS and wrap it in tests/fake_ftdi.c"; exit 1; }
+$(BUILD)/host/tr_ftdi.o: HOST_CFLAGS += $(FTDI_CFLAGS)
+$(BUILD)/t_fake_ftdi.o: tests/fake_ftdi.c tests/fake_ftdi.h $(CMODEL_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(FTDI_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/t_test_ftdi.o: tests/test_ftdi.c tests/fake_ftdi.h tests/testrng.h $(LIBXPNN_HDR) | $(BUILD)/.deps.stamp
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/test_ftdi: $(BUILD)/t_test_ftdi.o $(BUILD)/t_fake_ftdi.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a $(BUILD)/host/tr_ftdi.o
+	$(FTDI_CHECK_WRAP)
+	$(CC) $(XCFLAGS) $(filter-out %/tr_ftdi.o,$^) -o $@ $(FTDI_WRAP) -lcmocka $(HOST_LDLIBS)
+$(BUILD)/xpnn-conform-ftdi: $(BUILD)/t_conform.o $(BUILD)/t_fake_ftdi.o $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a $(BUILD)/host/tr_ftdi.o
+	$(FTDI_CHECK_WRAP)
+	$(CC) $(XCFLAGS) $(filter-out %/tr_ftdi.o,$^) -o $@ $(FTDI_WRAP) $(HOST_LDLIBS)
+HOST_TESTS += test_ftdi
+all: $(BUILD)/test_ftdi $(BUILD)/xpnn-conform-ftdi
+# make sanitize runs test_ftdi (a HOST_TESTS member) and this: the suite through the faulty fake
+sanitize-ftdi:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(SAN_FLAGS)" DEPS=0 $(BUILD)/asan/xpnn-conform-ftdi
+	@XPNN_FAKE_FTDI=short=3,zero=5,seed=$(SEED) $(BUILD)/asan/xpnn-conform-ftdi --seed $(SEED) \
+	  --port ftdi://0403:6010/B > $(BUILD)/asan/conform-ftdi.log 2>&1 || { cat $(BUILD)/asan/conform-ftdi.log; exit 1; }
+	@echo "ftdi (fake, ASan+UBSan): $$(grep '^conform:' $(BUILD)/asan/conform-ftdi.log)"
+sanitize: sanitize-ftdi
+.PHONY: sanitize-ftdi
+
 # ---- tools and tests ----
 TEST_CFLAGS = $(XCFLAGS) -Itests
 XPV_OBJ := $(BUILD)/t_xpv.o
@@ -206,6 +250,9 @@ TEST_STEPS = \
   "hil=$(MAKE) --no-print-directory DEPS=0 $(BUILD)/xpnn-hil-mutant && bash tests/test_hil.sh $(BUILD) $(SEED)" \
   "demo-smoke=EPOCHS=1 bash scripts/demo.sh $(BUILD) $(BUILD)/demo-smoke" \
   "conform=bash tests/run_conform.sh $(BUILD) $(SEED)" \
+  "conform-ftdi=set -o pipefail; XPNN_FAKE_FTDI=short=3,zero=5,seed=$(SEED) $(BUILD)/xpnn-conform-ftdi --seed $(SEED) --port ftdi://0403:6010/B | grep -v '^ok - '" \
+  "tty=bash tests/test_tty.sh $(BUILD) $(SEED)" \
+  "boards=bash tests/test_boards.sh $(BUILD)" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
   "protocol-indep=$(MAKE) --no-print-directory DEPS=0 protocol-indep" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
@@ -214,6 +261,7 @@ TEST_STEPS = \
   "mutants=$(MAKE) --no-print-directory DEPS=0 mutants" \
   "cosim=$(MAKE) --no-print-directory DEPS=0 cosim" \
   "vboard=$(MAKE) --no-print-directory DEPS=0 $(BUILD)/xpnn-vboard && bash tests/test_vboard.sh $(BUILD)" \
+  "vboard-uart=$(MAKE) --no-print-directory DEPS=0 $(BUILD)/xpnn-vboard-uart && bash tests/test_vboard_uart.sh $(BUILD)" \
   "lint=$(MAKE) --no-print-directory DEPS=0 lint" \
   "sanitizers=$(MAKE) --no-print-directory DEPS=0 sanitize" \
   "bench-smoke=$(BUILD)/bench-cmodel --quick --threads $(THREADS) && $(BUILD)/bench-link --quick --threads $(THREADS) && $(BUILD)/bench-twin --quick --threads $(THREADS)"
@@ -389,6 +437,95 @@ $(BUILD)/xpnn-vboard-trace: sim/vboard.cpp $(VBOARD_RTL) $(BUILD)/libxpnn.a $(BU
 	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/vboard-trace/build.log 2>&1 || { cat $(BUILD)/vboard-trace/build.log; exit 1; }
 	cp $(BUILD)/vboard-trace/xpnn-vboard-trace $@
 
+# ---- FPGA bitstreams (docs/boards.md): make bitstream BOARD=icebreaker|hx8k ----
+# yosys synth_ice40 → nextpnr-ice40 (fixed seed, the target clock, --report) → icepack →
+# $(BUILD)/<board>/xpnn.bin; scripts/fpga_report.py writes $(BUILD)/<board>/report.json and
+# compares it with constraints/<board>.baseline.json (Fmax below the target, or more than 10 %
+# growth of LUTs/FFs/EBR/SPRAM/DSP, fails).
+BOARD ?= icebreaker
+BOARDS := icebreaker hx8k
+PNR_SEED ?= 1
+# per board: nextpnr device, synth_ice40 options, clock (MHz), baud, the top's parameters
+FPGA_DEV_icebreaker := --up5k --package sg48
+FPGA_SYNTH_icebreaker := -spram -dsp
+FPGA_MHZ_icebreaker := 24
+FPGA_BAUD_icebreaker := 3000000
+FPGA_PARAMS_icebreaker := ROWS=128 COLS=64 TILES=8 MAX_REQUEST=1024 MAX_REPLY=1024 MAX_BATCH=16 \
+  MACS_PER_CYCLE=4 CLKS_PER_BIT=8
+FPGA_DEV_hx8k := --hx8k --package ct256
+FPGA_SYNTH_hx8k :=
+FPGA_MHZ_hx8k := 12
+FPGA_BAUD_hx8k := 1000000
+FPGA_PARAMS_hx8k := ROWS=64 COLS=32 TILES=2 MAX_REQUEST=256 MAX_REPLY=256 MAX_BATCH=4 \
+  MACS_PER_CYCLE=1 CLKS_PER_BIT=12
+FPGA_RTL := $(sort $(wildcard rtl/*.v)) $(sort $(wildcard rtl/boards/*.v))
+ifneq ($(filter bitstream bitstream-baseline program,$(MAKECMDGOALS)),)
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error BOARD=$(BOARD): must be one of $(BOARDS))
+endif
+endif
+fpga_param = $(patsubst $(1)=%,%,$(filter $(1)=%,$(FPGA_PARAMS_$(2))))
+define fpga_board
+$(BUILD)/$(1)/xpnn.json: $(FPGA_RTL) $(BUILD)/.buildhash | $(BUILD)/.deps.stamp
+	@mkdir -p $$(@D)
+	@echo "== yosys synth_ice40 $(FPGA_SYNTH_$(1)): xp_top_$(1) ($(FPGA_PARAMS_$(1)))"
+	@yosys -q -l $$(@D)/yosys.log -p "read_verilog $(FPGA_RTL); \
+	  $(foreach p,$(FPGA_PARAMS_$(1)) BUILD_HASH=32'h$(GIT_HASH),chparam -set $(firstword $(subst =, ,$(p))) $(lastword $(subst =, ,$(p))) xp_top_$(1);) \
+	  synth_ice40 $(FPGA_SYNTH_$(1)) -top xp_top_$(1) -json $$@.tmp; tee -q -o $$(@D)/yosys-stat.txt stat; \
+	  select -assert-none t:\$$$$dlatch t:\$$$$_DLATCH_*" >/dev/null 2>$$(@D)/yosys.stderr \
+	  || { echo "yosys failed (log: $$(@D)/yosys.log)"; tail -20 $$(@D)/yosys.log; exit 1; }
+	@mv $$@.tmp $$@
+$(BUILD)/$(1)/xpnn.asc: $(BUILD)/$(1)/xpnn.json constraints/$(1).pcf
+	@echo "== nextpnr-ice40 $(FPGA_DEV_$(1)) --freq $(FPGA_MHZ_$(1)) --seed $(PNR_SEED)"
+	@nextpnr-ice40 -q $(FPGA_DEV_$(1)) --pcf constraints/$(1).pcf --json $$< --asc $$@.tmp \
+	  --freq $(FPGA_MHZ_$(1)) --seed $(PNR_SEED) --report $$(@D)/nextpnr-report.json \
+	  -l $$(@D)/nextpnr.log >/dev/null 2>&1 \
+	  || { grep -E "ERROR|Info: Device utilisation" -A12 $$(@D)/nextpnr.log | head -30; \
+	       echo "nextpnr failed (log: $$(@D)/nextpnr.log)"; \
+	       grep -q "no BELs remaining" $$(@D)/nextpnr.log && echo "HINT: the design does not fit the \
+	       device (utilisation above); docs/boards.md, 'Status', has the figures and the plan"; exit 1; }
+	@mv $$@.tmp $$@
+$(BUILD)/$(1)/xpnn.bin: $(BUILD)/$(1)/xpnn.asc
+	icepack $$< $$@.tmp && mv $$@.tmp $$@
+fpga-report-$(1): $(BUILD)/$(1)/xpnn.bin
+	@python3 scripts/fpga_report.py $(1) $(BUILD)/$(1) constraints/$(1).baseline.json \
+	  device=$(patsubst --%,%,$(firstword $(FPGA_DEV_$(1)))) target_mhz=$(FPGA_MHZ_$(1)) baud=$(FPGA_BAUD_$(1)) \
+	  macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
+	  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) \
+	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
+	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) $(FPGA_REPORT_FLAGS)
+.PHONY: fpga-report-$(1)
+endef
+$(foreach b,$(BOARDS),$(eval $(call fpga_board,$(b))))
+bitstream: fpga-report-$(BOARD)
+bitstream-baseline: $(BUILD)/$(BOARD)/xpnn.bin
+	@$(MAKE) --no-print-directory fpga-report-$(BOARD) FPGA_REPORT_FLAGS=--update-baseline
+bitstreams: $(BOARDS:%=fpga-report-%)
+FLASH ?= 0
+program: $(BUILD)/$(BOARD)/xpnn.bin
+	@bash scripts/program.sh $(BOARD) $< $(if $(filter 1,$(FLASH)),flash,sram)
+.PHONY: bitstream bitstream-baseline bitstreams program
+
+# The virtual board behind its UART pins (sim/vboard.cpp with -DXPNN_VBOARD_UART): top
+# xp_board_uart at the iCEBreaker's configuration (FPGA_PARAMS_icebreaker: its geometry and
+# frame limits are xp_board_uart's defaults; MACS_PER_CYCLE set here), bytes as 8N1 bits.
+# $(call vboard_uart,NAME,CLKS_PER_BIT): xpnn-vboard-uart is the board's 3 Mbaud at 24 MHz
+# (8 clocks a bit); bench_uart.sh also builds the 1 Mbaud variant (24 clocks a bit).
+VBOARD_UART_RTL := $(VBOARD_RTL) rtl/xp_board_uart.v rtl/xp_uart_rx.v rtl/xp_uart_tx.v
+define vboard_uart
+$(BUILD)/$(1): sim/vboard.cpp $(VBOARD_UART_RTL) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a | $(BUILD)/.deps.stamp
+	@mkdir -p $(BUILD)/$(1).d
+	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
+	  -Wall -O2 --top-module xp_board_uart --Mdir $(abspath $(BUILD)/$(1).d) -o $(1) \
+	  -GMACS_PER_CYCLE=$(call fpga_param,MACS_PER_CYCLE,icebreaker) -GCLKS_PER_BIT=$(2) \
+	  -CFLAGS "-std=c++17 -O2 -DXPNN_VBOARD_UART -DCLKS_PER_BIT=$(2) -I$(abspath cmodel) -I$(abspath host)" \
+	  $(abspath sim/vboard.cpp $(sort $(VBOARD_UART_RTL)) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a) \
+	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/$(1).d/build.log 2>&1 || { cat $(BUILD)/$(1).d/build.log; exit 1; }
+	rm -f $$@ && cp $(BUILD)/$(1).d/$(1) $$@
+endef
+$(eval $(call vboard_uart,xpnn-vboard-uart,8))
+$(eval $(call vboard_uart,xpnn-vboard-uart-1m,24))
+
 # ---- lint ----
 # RTL: every module (file name = module name) linted by Verilator -Wall as a top, and
 # synthesised by Yosys (generic synth) with no latches and no check warnings.
@@ -410,6 +547,10 @@ lint-rtl: $(BUILD)/.deps.stamp
 	  yosys -q -l $(BUILD)/yosys_$$m.log -p "read_verilog $(RTL_SRC); synth -top $$m $$run; \
 	    select -assert-none t:\$$dlatch t:\$$_DLATCH_*; check -assert" >/dev/null 2>&1 || \
 	    { echo "yosys: $$m failed (log: $(BUILD)/yosys_$$m.log)"; tail -20 $(BUILD)/yosys_$$m.log; exit 1; }; \
+	done
+	@echo "== RTL lint of the board tops (rtl/boards/; the iCEBreaker's PLL primitive left out: -DXP_NO_PLL)"
+	@for m in $(basename $(notdir $(wildcard rtl/boards/*.v))); do \
+	  $(VERILATOR) --lint-only -Wall -DXP_NO_PLL --top-module $$m $(RTL_SRC) $(wildcard rtl/boards/*.v) || exit 1; \
 	done
 .PHONY: lint-rtl
 
@@ -462,12 +603,14 @@ sanitize:
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 
 # ---- bench ----
-bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link $(BUILD)/bench-twin $(BUILD)/xpnn $(BUILD)/xpnn-vboard
+bench: $(BUILD)/bench-cmodel $(BUILD)/bench-link $(BUILD)/bench-twin $(BUILD)/xpnn $(BUILD)/xpnn-vboard \
+  $(BUILD)/xpnn-vboard-uart $(BUILD)/xpnn-vboard-uart-1m
 	$(BUILD)/bench-cmodel --threads $(THREADS)
 	$(BUILD)/bench-link --threads $(THREADS)
 	$(BUILD)/bench-twin --threads $(THREADS)
 	bash scripts/bench_hil.sh $(BUILD)
 	bash scripts/bench_vboard.sh $(BUILD)
+	bash scripts/bench_uart.sh $(BUILD)
 
 # Instructions per inference, counted by callgrind inside xp_chip_run: repeatable on a noisy
 # machine. valgrind has no AVX-512, so this counts the kernel it leaves the CPU (avx2 here).

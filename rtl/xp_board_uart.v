@@ -22,6 +22,7 @@ module xp_board_uart #(
     parameter MAX_REPLY = 1024,
     parameter MAX_BATCH = 16,
     parameter [31:0] BOOT_ID = 32'd0,
+    parameter [31:0] BUILD_HASH = 32'd0, // INFO build_hash (the bitstream's commit)
     parameter integer MACS_PER_CYCLE = 8,
     parameter CLKS_PER_BIT = 8,         // f_clk / baud, ≥ 4 (8: 24 MHz → 3 Mbaud)
     parameter RX_FIFO = 512             // receive FIFO bytes, a power of two
@@ -100,7 +101,7 @@ module xp_board_uart #(
     wire       b_mvalid, b_mready, b_idle;
     xp_board #(.ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
                .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .BOOT_ID(BOOT_ID),
-               .MACS_PER_CYCLE(MACS_PER_CYCLE)) board (
+               .BUILD_HASH(BUILD_HASH), .MACS_PER_CYCLE(MACS_PER_CYCLE)) board (
         .clk(clk), .rst(rst), .dseed(dseed), .p_sa0(p_sa0), .p_samax(p_samax), .s_var(s_var),
         .s_prog(s_prog), .s_read(s_read), .s_gain(s_gain), .s_off(s_off),
         .s_tdata(f_q), .s_tvalid(f_qv), .s_tready(b_tready),

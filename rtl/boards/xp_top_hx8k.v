@@ -1,0 +1,65 @@
+`resetall
+`timescale 1ns/1ps
+`default_nettype none
+/*
+ * xp_top_hx8k — the xpnn board on an iCE40-HX8K breakout board (iCE40HX8K-CT256),
+ * constraints/hx8k.pcf.
+ *
+ * Purpose: the pins around xp_board_uart on the second, smaller target. The HX8K has neither
+ * SPRAM nor DSPs: the conductances live in block RAM, so the board has fewer cells than the
+ * iCEBreaker (its INFO says how many; xpnn compile and load refuse a network that does not
+ * fit), and the multipliers are built from logic. It runs straight from the 12 MHz oscillator
+ * (J3) at 1 Mbaud (CLKS_PER_BIT = 12, 0 % error). Reset: synchronous release RST_CYCLES cycles
+ * after configuration. LEDs (active high): D2 heartbeat, D3 link activity, D4 error seen (a bad
+ * stop bit or a receive FIFO overrun; sticky until reconfiguration), D5 out of reset.
+ */
+module xp_top_hx8k #(
+    parameter ROWS = 64,
+    parameter COLS = 32,
+    parameter TILES = 2,
+    parameter MAX_REQUEST = 256,
+    parameter MAX_REPLY = 256,
+    parameter MAX_BATCH = 4,
+    parameter MACS_PER_CYCLE = 1,
+    parameter CLKS_PER_BIT = 12,       // 12 MHz / 12 = 1 Mbaud
+    parameter [31:0] BUILD_HASH = 32'd0,
+    parameter RST_CYCLES = 16
+) (
+    input  wire       clk_12m,
+    input  wire       rxd,
+    output wire       txd,
+    output wire [7:0] led
+);
+    wire clk = clk_12m;
+    localparam RB = $clog2(RST_CYCLES + 1);
+    reg [RB-1:0] rst_cnt = 0;   // iCE40 flip-flops power up as their init value
+    reg rst = 1'b1;
+    always @(posedge clk) begin
+        if (rst_cnt != RST_CYCLES[RB-1:0])
+            rst_cnt <= rst_cnt + 1'b1;
+        rst <= rst_cnt != RST_CYCLES[RB-1:0];
+    end
+
+    wire idle, rx_overrun, rx_frame_err;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire idle_unused = idle;
+    /* verilator lint_on UNUSEDSIGNAL */
+    xp_board_uart #(
+        .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
+        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .BUILD_HASH(BUILD_HASH),
+        .MACS_PER_CYCLE(MACS_PER_CYCLE), .CLKS_PER_BIT(CLKS_PER_BIT)
+    ) board (
+        .clk(clk), .rst(rst),
+        .dseed(64'd1), .p_sa0(17'd655), .p_samax(17'd328), .s_var(10'd51), .s_prog(10'd32),
+        .s_read(16'd512), .s_gain(10'd31), .s_off(10'd8),
+        .rxd(rxd), .txd(txd), .idle(idle), .rx_overrun(rx_overrun), .rx_frame_err(rx_frame_err)
+    );
+
+    wire hb, act, err;
+    xp_leds #(.HEARTBEAT_BITS(23), .STRETCH_BITS(19)) leds (
+        .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .err(rx_overrun | rx_frame_err),
+        .clear(1'b0), .heartbeat(hb), .activity(act), .error(err)
+    );
+    assign led = {4'd0, !rst, err, act, hb};
+endmodule
+`resetall
