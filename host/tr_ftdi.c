@@ -121,12 +121,7 @@ struct ftdi_tr {
 	char name[FTDI_NAME_MAX];    /* "ftdi://SPEC" as the user wrote it, for messages */
 };
 
-/* ---- deadlines (as tr_tcp.c: a negative timeout means none) ---- */
-
-static int64_t deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : xpnn_now_ms() + timeout_ms;
-}
+/* ---- deadlines (util.h: a negative timeout means none) ---- */
 
 /* The USB timeout of the next libftdi call: what is left of the deadline, at least 1 ms
  * (libusb takes 0 as "forever"), at most FTDI_USB_TIMEOUT_MS. */
@@ -628,7 +623,7 @@ static int ftdi_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeo
 		      char *err, size_t errlen)
 {
 	struct ftdi_tr *c = t->ctx;
-	const int64_t deadline = deadline_after(timeout_ms);
+	const int64_t deadline = xpnn_deadline_after(timeout_ms);
 	size_t off = 0;
 
 	while (off < n) {
@@ -667,7 +662,7 @@ static long ftdi_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_m
 		      size_t errlen)
 {
 	struct ftdi_tr *c = t->ctx;
-	const int64_t deadline = deadline_after(timeout_ms);
+	const int64_t deadline = xpnn_deadline_after(timeout_ms);
 	const int n = cap > INT_MAX ? INT_MAX : (int)cap;
 
 	if (!cap)

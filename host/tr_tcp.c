@@ -34,37 +34,6 @@ struct tcp_ctx {
 	char name[TCP_NAME_MAX]; /* "tcp://SPEC" as the user wrote it, for messages */
 };
 
-/* A negative timeout means no deadline (-1), as for poll(2). */
-static int64_t deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : xpnn_now_ms() + timeout_ms;
-}
-
-static int ms_until(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - xpnn_now_ms();
-	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
-/* Wait for ev on fd until the deadline: 1 ready (or an error to collect), 0 timed out,
- * -1 poll failed (errno). A signal only shortens the current poll, not the deadline. */
-static int tcp_wait(int fd, short ev, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = ev };
-		int r = poll(&p, 1, ms_until(deadline));
-
-		if (r >= 0)
-			return r;
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
 /* ---- parsing HOST:PORT ---- */
 
 static int host_char(int c, int bracketed)
@@ -153,7 +122,7 @@ static int tcp_connect_one(const struct addrinfo *ai, int64_t deadline, int *e)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			goto fail_errno;
-		r = tcp_wait(fd, POLLOUT, deadline);
+		r = xpnn_fd_wait(fd, POLLOUT, deadline);
 		if (r < 0)
 			goto fail_errno;
 		if (r == 0) {
@@ -258,7 +227,7 @@ static int tcp_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 		     char *err, size_t errlen)
 {
 	struct tcp_ctx *c = t->ctx;
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = xpnn_deadline_after(timeout_ms);
 	size_t off = 0;
 	ssize_t k;
 	int r;
@@ -278,7 +247,7 @@ static int tcp_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 					": the board closed the connection" : "");
 			return XPNN_EIO;
 		}
-		r = tcp_wait(c->fd, POLLOUT, deadline);
+		r = xpnn_fd_wait(c->fd, POLLOUT, deadline);
 		if (r < 0) {
 			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 			return XPNN_EIO;
@@ -297,7 +266,7 @@ static long tcp_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 		     size_t errlen)
 {
 	struct tcp_ctx *c = t->ctx;
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = xpnn_deadline_after(timeout_ms);
 	size_t got = 0;
 	ssize_t k;
 	int r;
@@ -305,7 +274,7 @@ static long tcp_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 	if (!cap)
 		return 0;
 	for (;;) {
-		r = tcp_wait(c->fd, POLLIN, deadline);
+		r = xpnn_fd_wait(c->fd, POLLIN, deadline);
 		if (r < 0) {
 			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 			return XPNN_EIO;

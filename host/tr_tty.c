@@ -46,38 +46,6 @@ struct tty_ctx {
 	char name[TTY_NAME_MAX]; /* "tty:SPEC" as the user wrote it, for messages */
 };
 
-/* A negative timeout means no deadline (-1), as for poll(2). */
-static int64_t deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : xpnn_now_ms() + timeout_ms;
-}
-
-static int ms_until(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - xpnn_now_ms();
-	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
-/* Wait for ev on fd until the deadline: the revents (> 0), 0 timed out, -1 poll failed
- * (errno). A signal only shortens the current poll, not the deadline. */
-static int tty_wait(int fd, short ev, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = ev };
-		int r = poll(&p, 1, ms_until(deadline));
-
-		if (r > 0)
-			return p.revents ? p.revents : ev;
-		if (r == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
 
 /* ---- parsing DEVICE[@BAUD[,rtscts]] ---- */
 
@@ -339,7 +307,7 @@ static int tty_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 		     char *err, size_t errlen)
 {
 	struct tty_ctx *c = t->ctx;
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = xpnn_deadline_after(timeout_ms);
 	size_t off = 0;
 	ssize_t k;
 	int r;
@@ -358,7 +326,7 @@ static int tty_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 			return XPNN_EIO;
 		}
 		/* The output buffer is full (or write gave 0): wait until it drains. */
-		r = tty_wait(c->fd, POLLOUT, deadline);
+		r = xpnn_fd_wait(c->fd, POLLOUT, deadline);
 		if (r < 0) {
 			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 			return XPNN_EIO;
@@ -382,7 +350,7 @@ static long tty_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 		     size_t errlen)
 {
 	struct tty_ctx *c = t->ctx;
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = xpnn_deadline_after(timeout_ms);
 	size_t got = 0;
 	ssize_t k;
 	int r;
@@ -390,7 +358,7 @@ static long tty_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 	if (!cap)
 		return 0;
 	for (;;) {
-		r = tty_wait(c->fd, POLLIN, deadline);
+		r = xpnn_fd_wait(c->fd, POLLIN, deadline);
 		if (r < 0) {
 			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
 			return XPNN_EIO;

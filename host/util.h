@@ -4,6 +4,8 @@
 #ifndef XPNN_UTIL_H
 #define XPNN_UTIL_H
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +42,41 @@ static inline int64_t xpnn_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Deadlines of the transports: a negative timeout means none (-1), as for poll(2). */
+static inline int64_t xpnn_deadline_after(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : xpnn_now_ms() + timeout_ms;
+}
+
+/* Milliseconds left until the deadline, for poll(2): -1 for none, 0 when it has passed. */
+static inline int xpnn_ms_until(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - xpnn_now_ms();
+	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Wait for ev on fd until the deadline: the revents (> 0; an error or hangup to collect
+ * counts as ready), 0 timed out, -1 poll failed (errno). A signal only shortens the current
+ * poll, not the deadline. */
+static inline int xpnn_fd_wait(int fd, short ev, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = ev };
+		int r = poll(&p, 1, xpnn_ms_until(deadline));
+
+		if (r > 0)
+			return p.revents ? p.revents : ev;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
 }
 
 #endif /* XPNN_UTIL_H */

@@ -40,25 +40,15 @@ module xp_top_hx8k #(
         rst <= rst_cnt != RST_CYCLES[RB-1:0];
     end
 
-    wire idle, rx_overrun, rx_frame_err;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire idle_unused = idle;
-    /* verilator lint_on UNUSEDSIGNAL */
-    xp_board_uart #(
-        .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
-        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .BUILD_HASH(BUILD_HASH),
-        .MACS_PER_CYCLE(MACS_PER_CYCLE), .CLKS_PER_BIT(CLKS_PER_BIT)
-    ) board (
-        .clk(clk), .rst(rst),
-        .dseed(64'd1), .p_sa0(17'd655), .p_samax(17'd328), .s_var(10'd51), .s_prog(10'd32),
-        .s_read(16'd512), .s_gain(10'd31), .s_off(10'd8),
-        .rxd(rxd), .txd(txd), .idle(idle), .rx_overrun(rx_overrun), .rx_frame_err(rx_frame_err)
-    );
-
     wire hb, act, err;
-    xp_leds #(.HEARTBEAT_BITS(23), .STRETCH_BITS(19)) leds (
-        .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .err(rx_overrun | rx_frame_err),
-        .clear(1'b0), .heartbeat(hb), .activity(act), .error(err)
+    xp_board_fpga #(
+        .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
+        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MACS_PER_CYCLE(MACS_PER_CYCLE),
+        .CLKS_PER_BIT(CLKS_PER_BIT), .BUILD_HASH(BUILD_HASH),
+        .HEARTBEAT_BITS(23), .STRETCH_BITS(19)
+    ) board (
+        .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .led_clear(1'b0),
+        .heartbeat(hb), .activity(act), .error(err)
     );
     assign led = {4'd0, !rst, err, act, hb};
 endmodule

@@ -13,9 +13,8 @@
  * stretched to ~40 ms), red = an error was seen on the line (a bad stop bit or a receive FIFO
  * overrun; cleared by the button).
  *
- * The device model's constants are xp_params_default()'s (cmodel/xp_chip.c), so that an
- * iCEBreaker answers as `--port model` does for the same limits. The geometry and limits are
- * parameters: the Makefile sets them per board (make bitstream, docs/boards.md).
+ * The board itself is xp_board_fpga (the default device model, the LED logic). The geometry
+ * and limits are parameters: the Makefile sets them per board (make bitstream, docs/boards.md).
  */
 module xp_top_icebreaker #(
     parameter ROWS = 128,              // tile geometry (INFO)
@@ -75,29 +74,18 @@ module xp_top_icebreaker #(
         end
     end
 
-    // ---- the board ----
-    wire idle, rx_overrun, rx_frame_err;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire idle_unused = idle;
-    /* verilator lint_on UNUSEDSIGNAL */
-    xp_board_uart #(
+    // ---- the board and the LEDs (active low on this board) ----
+    wire hb, err;
+    xp_board_fpga #(
         .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
-        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .BUILD_HASH(BUILD_HASH),
-        .MACS_PER_CYCLE(MACS_PER_CYCLE), .CLKS_PER_BIT(CLKS_PER_BIT)
+        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MACS_PER_CYCLE(MACS_PER_CYCLE),
+        .CLKS_PER_BIT(CLKS_PER_BIT), .BUILD_HASH(BUILD_HASH),
+        .HEARTBEAT_BITS(24), .STRETCH_BITS(20)
     ) board (
-        .clk(clk), .rst(rst),
-        .dseed(64'd1), .p_sa0(17'd655), .p_samax(17'd328), .s_var(10'd51), .s_prog(10'd32),
-        .s_read(16'd512), .s_gain(10'd31), .s_off(10'd8),
-        .rxd(rxd), .txd(txd), .idle(idle), .rx_overrun(rx_overrun), .rx_frame_err(rx_frame_err)
+        .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .led_clear(!btn_s[1]),
+        .heartbeat(hb), .activity(led_act), .error(err)
     );
-
-    // ---- LEDs ----
-    wire ledg_n_p, ledr_n_p;
-    xp_leds #(.HEARTBEAT_BITS(24), .STRETCH_BITS(20)) leds (
-        .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .err(rx_overrun | rx_frame_err),
-        .clear(!btn_s[1]), .heartbeat(ledg_n_p), .activity(led_act), .error(ledr_n_p)
-    );
-    assign ledg_n = !ledg_n_p;
-    assign ledr_n = !ledr_n_p;
+    assign ledg_n = !hb;
+    assign ledr_n = !err;
 endmodule
 `resetall
