@@ -23,6 +23,8 @@ module xp_top_hx8k #(
     parameter MACS_PER_CYCLE = 1,
     parameter CLKS_PER_BIT = 12,       // 12 MHz / 12 = 1 Mbaud
     parameter [31:0] BUILD_HASH = 32'd0,
+    parameter HEARTBEAT_BITS = 23,      // heartbeat LED period: 2^HEARTBEAT_BITS cycles
+    parameter STRETCH_BITS = 19,        // activity LED: lit 2^STRETCH_BITS cycles after an edge
     parameter RST_CYCLES = 16
 ) (
     input  wire       clk_12m,
@@ -45,7 +47,7 @@ module xp_top_hx8k #(
         .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
         .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MACS_PER_CYCLE(MACS_PER_CYCLE),
         .CLKS_PER_BIT(CLKS_PER_BIT), .BUILD_HASH(BUILD_HASH),
-        .HEARTBEAT_BITS(23), .STRETCH_BITS(19)
+        .HEARTBEAT_BITS(HEARTBEAT_BITS), .STRETCH_BITS(STRETCH_BITS)
     ) board (
         .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .led_clear(1'b0),
         .heartbeat(hb), .activity(act), .error(err)

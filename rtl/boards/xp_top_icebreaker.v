@@ -26,6 +26,8 @@ module xp_top_icebreaker #(
     parameter MACS_PER_CYCLE = 4,      // cells a cycle: 4 SPRAMs of 16-bit {G+, G-} words
     parameter CLKS_PER_BIT = 8,        // 24 MHz / 8 = 3 Mbaud
     parameter [31:0] BUILD_HASH = 32'd0,
+    parameter HEARTBEAT_BITS = 24,      // heartbeat LED period: 2^HEARTBEAT_BITS cycles
+    parameter STRETCH_BITS = 20,        // activity LED: lit 2^STRETCH_BITS cycles after an edge
     parameter RST_CYCLES = 16          // reset held this long after lock / the button
 ) (
     input  wire clk_12m,
@@ -80,7 +82,7 @@ module xp_top_icebreaker #(
         .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
         .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MACS_PER_CYCLE(MACS_PER_CYCLE),
         .CLKS_PER_BIT(CLKS_PER_BIT), .BUILD_HASH(BUILD_HASH),
-        .HEARTBEAT_BITS(24), .STRETCH_BITS(20)
+        .HEARTBEAT_BITS(HEARTBEAT_BITS), .STRETCH_BITS(STRETCH_BITS)
     ) board (
         .clk(clk), .rst(rst), .rxd(rxd), .txd(txd), .led_clear(!btn_s[1]),
         .heartbeat(hb), .activity(led_act), .error(err)
