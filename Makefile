@@ -599,6 +599,8 @@ sanitize:
 	@tail -1 $(BUILD)/asan/cli_nn.log
 	@bash tests/test_hil.sh $(BUILD)/asan $(SEED) > $(BUILD)/asan/hil.log 2>&1 || { cat $(BUILD)/asan/hil.log; exit 1; }
 	@tail -1 $(BUILD)/asan/hil.log
+	@bash tests/test_tty.sh $(BUILD)/asan $(SEED) > $(BUILD)/asan/tty.log 2>&1 || { cat $(BUILD)/asan/tty.log; exit 1; }
+	@tail -1 $(BUILD)/asan/tty.log
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS="-g -fsanitize=thread" DEPS=0 $(BUILD)/tsan/test_cmodel
 	@TSAN_OPTIONS=halt_on_error=1 XP_TEST_FILTER='test_run_*' XP_SEED=$(SEED) $(BUILD)/tsan/test_cmodel
 

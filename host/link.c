@@ -156,7 +156,7 @@ static long next_frame(xpnn_board *b, int64_t deadline)
 		const long n = b->tr.ops->read(&b->tr, b->in, b->in_cap, left > 0 ? (int)left : 0, e,
 					       sizeof(e));
 		if (n < 0)
-			return fail(b, XPNN_EIO, "%s: %s", b->tr.ops->scheme, e);
+			return fail(b, XPNN_EIO, "%s", e); /* the transport names its port */
 		if (n == 0)
 			return 0;
 		b->in_len = (size_t)n;
@@ -359,7 +359,7 @@ int xpnn_transact(xpnn_board *b, uint8_t cmd, const xpnn_iov *iov, int niov,
 			continue;
 		}
 		if (rc != XPNN_OK)
-			return fail(b, XPNN_EIO, "%s: %s: %s", cn, b->tr.ops->scheme, e);
+			return fail(b, XPNN_EIO, "%s: %s", cn, e);
 		b->st.bytes_out += wlen;
 		for (;;) {
 			const long n = next_frame(b, deadline);
@@ -413,7 +413,7 @@ int xpnn_raw_write(xpnn_board *b, const void *bytes, size_t n)
 	char e[256] = "";
 	int rc = b->tr.ops->write(&b->tr, bytes, n, b->o.timeout_ms, e, sizeof(e));
 	if (rc != XPNN_OK)
-		return fail(b, rc, "raw write: %s: %s", b->tr.ops->scheme, e);
+		return fail(b, rc, "raw write: %s", e);
 	b->st.bytes_out += n;
 	return XPNN_OK;
 }

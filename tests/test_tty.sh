@@ -65,12 +65,20 @@ start_pty() {
 	ok "$1 serving on $DEV"
 }
 
-# wait_locked DEV: until some process holds DEV's lock (at most 5 s)
+# wait_locked DEV: until some process holds DEV's lock (at most 10 s)
 wait_locked() {
-	for _ in $(seq 100); do
-		flock -n "$1" true 2>/dev/null || return 0
+	# /proc/locks, not a probing flock -n: a probe takes the lock for a moment, and a client
+	# opening the device at that moment would be told it is in use. A lock is listed by the
+	# device of the file system holding the node (st_dev: MAJ:MIN in hex) and its inode.
+	local d ino key
+	d=$(stat -L -c %d "$1")
+	ino=$(stat -L -c %i "$1")
+	key=$(printf '%02x:%02x:%d' $(((d >> 8) & 0xfff)) $(((d & 0xff) | ((d >> 12) & 0xfff00))) "$ino")
+	for _ in $(seq 200); do
+		grep -q "FLOCK .* $key " /proc/locks && return 0
 		sleep 0.05
 	done
+	bad "nothing locked $1 within 10 s"
 }
 
 # not_hung RC NAME: the command ended by itself, not by timeout(1)
