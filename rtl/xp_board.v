@@ -35,8 +35,10 @@
  * last reset reads 0, or its stuck value: numerics §3) in M banks of xp_ram_dp, cleared a
  * word per bank and cycle on reset; the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
- * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle. The
- * request buffer is still a plain array, read at several offsets a cycle by the checks.
+ * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle; and
+ * the request (rxbuf), written as it arrives and read a byte a cycle: the checks take its
+ * fixed fields from header registers, the rest through the read port (a fetch of up to ten
+ * bytes into a window register, or a stream of one a cycle).
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
@@ -144,7 +146,15 @@ module xp_board #(
         .frame_end(frame_end), .frame_incomplete(frame_incomplete), .frame_len(frame_len)
     );
 
-    reg [7:0] rxbuf [0:RXCAP-1];   // the request body (frames longer than RXCAP are refused)
+    // the request body (frames longer than RXCAP are refused): rxbuf (xp_ram_dp below), written
+    // a byte a cycle as it arrives and read through its registered port (rb_q) at one address a
+    // cycle; the payload's first HDR bytes — the fixed fields the checks of S_EXEC read at
+    // constant offsets — also into registers (hdr), so those checks read wires
+    localparam HDR = 10;
+    reg  [7:0]     hdr [0:HDR-1];  // payload bytes 0 … HDR-1 (body bytes 2 … HDR+1)
+    reg            rb_we, rb_re;
+    reg  [RXA-1:0] rb_wa, rb_ra;
+    wire [7:0]     rb_q;
 
     // ---- reply memory: the remembered reply (replies to valid frames) ----
     // txbuf (xp_ram_dp below): written one byte a cycle through a request register (tw_*),
@@ -232,16 +242,17 @@ module xp_board #(
     reg [TXA-1:0] last_txlen;       // length of the remembered reply body
 
     // ---- the engine ----
-    localparam [4:0] S_RX = 5'd0, S_CHECK = 5'd1, S_EXEC = 5'd2, S_GEN = 5'd3, S_CRC = 5'd4,
-                     S_RD = 5'd5, S_OUT = 5'd6, S_CLEAR = 5'd7, S_CFG = 5'd8, S_ADC_CK = 5'd9,
-                     S_ADC_WR = 5'd10, S_CODE_CK = 5'd11, S_LIST_CK = 5'd12, S_CELL = 5'd13,
-                     S_CELL_RD = 5'd14, S_DM = 5'd15, S_DM_WAIT = 5'd16, S_PR = 5'd17,
-                     S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19, S_RUN_XCK = 5'd20, S_RUN_V = 5'd21,
-                     S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24,
-                     S_RUN_QE = 5'd25, S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27,
-                     S_RUN_OUT = 5'd28, S_RUN_X0 = 5'd29, S_RUN_OUT2 = 5'd30,
-                     S_CELL_B2 = 5'd31;
-    reg [4:0]  state;
+    localparam [5:0] S_RX = 6'd0, S_CHECK = 6'd1, S_EXEC = 6'd2, S_GEN = 6'd3, S_CRC = 6'd4,
+                     S_RD = 6'd5, S_OUT = 6'd6, S_CLEAR = 6'd7, S_CFG = 6'd8, S_ADC_CK = 6'd9,
+                     S_ADC_WR = 6'd10, S_CODE_CK = 6'd11, S_LIST_CK = 6'd12, S_CELL = 6'd13,
+                     S_CELL_RD = 6'd14, S_DM = 6'd15, S_DM_WAIT = 6'd16, S_PR = 6'd17,
+                     S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
+                     S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
+                     S_RUN_QE = 6'd25, S_RUN_SLOW = 6'd26, S_RUN_ADC = 6'd27,
+                     S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
+                     S_CELL_B2 = 6'd31, S_FETCH = 6'd32;
+    reg [5:0]  state;
+    reg [5:0]  f_ret;               // the state a fetch returns to
     assign rx_open = state == S_RX && !frame_end;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
@@ -290,15 +301,25 @@ module xp_board #(
 
     // ---- request payload fields ----
     wire [31:0] plen_req = f_len - 32'd6;           // request payload length
-    // payload byte / u16 at offset o (the payload starts at body byte 2)
-    /* verilator lint_off UNUSEDSIGNAL */ // offsets beyond RXCAP are never read
-    function [7:0] pb(input [31:0] o);
-        pb = rxbuf[o[RXA-1:0] + 2];
+    // payload byte / u16 at a constant offset o < HDR (the header registers)
+    function [7:0] pb(input [3:0] o);
+        pb = hdr[o];
     endfunction
-    function [15:0] pw(input [31:0] o);
-        pw = {rxbuf[o[RXA-1:0] + 3], rxbuf[o[RXA-1:0] + 2]};
+    function [15:0] pw(input [3:0] o);
+        pw = {hdr[o + 4'd1], hdr[o]};
     endfunction
-    /* verilator lint_on UNUSEDSIGNAL */
+    // Fields at variable offsets come through rxbuf's read port: a fetch (S_FETCH) reads f_n
+    // bytes from body address f_a into the window win[0 …] and goes on to state f_ret
+    // (CONFIGURE's layer fields and tile entries, SET_ADC's columns, WRITE_LIST's records,
+    // WRITE_CELLS' code pairs); the loops that take one byte a cycle (WRITE_CELLS' and RUN's
+    // code checks, RUN's copy of layer 0's inputs) stream it: the byte at payload offset po
+    // is in rb_q, and the next one is read as po advances.
+    reg  [7:0]     win [0:9];
+    reg  [RXA-1:0] f_a;
+    reg  [3:0]     f_n, f_k;
+    wire [15:0]    win_w0 = {win[1], win[0]}, win_w2 = {win[3], win[2]},
+                   win_w4 = {win[5], win[4]}, win_w6 = {win[7], win[6]},
+                   win_w8 = {win[9], win[8]};
 
     // ---- reply bytes ----
     function [7:0] le(input [63:0] v, input integer k);
@@ -511,7 +532,6 @@ module xp_board #(
     reg  [10:0] rv_eg;
     reg  signed [10:0] rv_eo;
     reg         rv_nd;                            // the read noise is drawn
-    reg  [31:0] rv_xi;                            // RUN input check: next code
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
     reg  [10:0] mp_r;                             // … its row
@@ -606,7 +626,6 @@ module xp_board #(
                                              (run_b2 < MAX_BATCH ? run_b2 : MAX_BATCH);
     wire [31:0] run_len = 32'd3 + {16'd0, pw(0)} * {16'd0, shape_in};
     wire [7:0]  b_p2 = pb(2);
-    wire [7:0]  rv_xck = rxbuf[rv_xi[RXA-1:0] + 5];  // input code being checked
 
     // ---- command sequencing ----
     reg [31:0] po;                  // payload offset being checked
@@ -638,6 +657,19 @@ module xp_board #(
             state <= S_RX;
         end
     endtask
+
+    // read n (≤ 10) request bytes from payload offset o into win[0 …], then go to state ret
+    /* verilator lint_off UNUSEDSIGNAL */ // offsets < RXCAP (beyond the payload: not used)
+    task fetch(input [31:0] o, input [3:0] n, input [5:0] ret);
+        begin
+            f_a <= o[RXA-1:0] + {{(RXA - 2){1'b0}}, 2'd2};
+            f_n <= n;
+            f_k <= 4'd0;
+            f_ret <= ret;
+            state <= S_FETCH;
+        end
+    endtask
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // body byte r_idx of the reply being generated (gen_byte) into its memory: txbuf (a write
     // request) or ebuf
@@ -674,7 +706,7 @@ module xp_board #(
     endtask
 
     // CONFIGURE: the limits of the field being checked
-    wire [15:0] cfg_nin = pw(po + 4);
+    wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
     wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
     wire [2:0]  lprev = li - 3'd1;
     wire [12:0] c_prev_nout = ci_l != 0 ? c_nout[lprev] : 13'd0;
@@ -682,19 +714,19 @@ module xp_board #(
     wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH ? cfg_win : MAX_WIDTH;
     wire [31:0] cfg_need = (({19'd0, c_nin[li]} + {31'd0, c_bias[li]} + ROWS - 1) / ROWS) *
                            (({19'd0, c_nout[li]} + COLS - 1) / COLS);
-    wire [15:0] cfg_tile = pw(po);
+    wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
     wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
     /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
     wire [7:0]  ct_idx = ci_tbase + ci_ti[7:0];     // the tile's place in the tile lists
     /* verilator lint_on UNUSEDSIGNAL */
 
     // the cell of the current element: tile, row, column, codes
-    wire [31:0] lrec = 32'd4 + 32'd6 * op_i;         // WRITE_LIST record offset
-    wire [15:0] el_r = op_mode == M_WLIST ? pw(lrec) : op_r0 + {6'd0, op_rr};
-    wire [15:0] el_c = op_mode == M_WLIST ? pw(lrec + 2) : op_c0 + {8'd0, op_cc};
+    // (WRITE_LIST: its record in win[0 … 5]; WRITE_CELLS: its codes in win[0 … 1])
+    wire [15:0] el_r = op_mode == M_WLIST ? win_w0 : op_r0 + {6'd0, op_rr};
+    wire [15:0] el_c = op_mode == M_WLIST ? win_w2 : op_c0 + {8'd0, op_cc};
     /* verilator lint_off UNUSEDSIGNAL */ // codes are checked ≤ CMAX: the high bits are 0
-    wire [7:0]  el_kp = op_mode == M_WLIST ? pb(lrec + 4) : pb(32'd10 + 32'd2 * op_i);
-    wire [7:0]  el_km = op_mode == M_WLIST ? pb(lrec + 5) : pb(32'd11 + 32'd2 * op_i);
+    wire [7:0]  el_kp = op_mode == M_WLIST ? win[4] : win[0];
+    wire [7:0]  el_km = op_mode == M_WLIST ? win[5] : win[1];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */ // wide products and whole bytes, used in part
     wire [31:0] el_vrow_w = {16'd0, op_t} * ROWS + {16'd0, el_r};
@@ -704,7 +736,6 @@ module xp_board #(
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
     wire [31:0] el_vword_w = el_vrow_w / M;
     wire [31:0] cl_vword_w = cl_vrow_w / M;
-    wire [31:0] x0_off_w = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + {19'd0, rv_xn};
     wire [31:0] x0_word_w = {19'd0, rv_xn} / M;
     wire [31:0] out_word_w = {19'd0, rv_j} / M;
     wire [31:0] x0_bank_w = {19'd0, rv_xn} % M;
@@ -715,10 +746,11 @@ module xp_board #(
     wire [MB-1:0] el_bank = el_bank_w[MB-1:0];
     wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
     // fields read whole and then sliced (a function's result cannot be indexed)
-    wire [7:0]  b_p0 = pb(0), b_po = pb(po), b_po1 = pb(po + 1), b_po3 = pb(po + 3);
-    wire [15:0] w_po6 = pw(po + 6), w_po8 = pw(po + 8);
-    wire [7:0]  adc_gainb = pb(32'd6 + 32'd4 * op_i), adc_shb = pb(32'd7 + 32'd4 * op_i);
-    wire [15:0] adc_offw = pw(32'd8 + 32'd4 * op_i);
+    wire [7:0]  b_p0 = pb(0);
+    wire [7:0]  b_po = win[0], b_po1 = win[1], b_po3 = win[3];  // CONFIGURE: a layer's fields
+    wire [15:0] w_po6 = win_w6, w_po8 = win_w8;
+    wire [7:0]  adc_gainb = win[0], adc_shb = win[1];  // SET_ADC: a column's 4 bytes
+    wire [15:0] adc_offw = win_w2;
     /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- the memories' ports: one address per memory and cycle ----
@@ -751,13 +783,13 @@ module xp_board #(
         a_re = ma_issue;
         a_ra = {ab_src, rv_aword_w[ABA-2:0]};
         a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
-        a_wd = state == S_RUN_X0 ? rxbuf[x0_off_w[RXA-1:0]] : rv_a[7:0];
+        a_wd = state == S_RUN_X0 ? rb_q : rv_a[7:0];
         for (bk = 0; bk < M; bk = bk + 1)
             a_we[bk] = (state == S_RUN_X0 && rv_xn != l_nin[0] && x0_bank_w == bk) ||
                        (state == S_RUN_OUT && out_bank_w == bk);
         // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
         // ADC errors: cleared at power-up, written when computed
-        s_we = (state == S_CLEAR && clr_i < TCOLS) || (state == S_ADC_WR && op_i != {16'd0, op_nc});
+        s_we = (state == S_CLEAR && clr_i < TCOLS) || state == S_ADC_WR;
         s_wa = state == S_CLEAR ? clr_i[AA-1:0] : adc_a;
         s_wd = state == S_CLEAR ? {8'd1, 5'd0, 12'd0} : {adc_gainb, adc_shb[4:0], adc_offw[11:0]};
         e_we = (state == S_CLEAR && clr_i < TCOLS && !r_remember) ||
@@ -766,6 +798,21 @@ module xp_board #(
         e_wd = state == S_CLEAR ? 23'd0 : {1'b1, dm_eg, dm_eo};
     end
     assign se_re = state == S_RUN_QW;
+
+    // the request buffer: written as the frame arrives (S_RX); read by a fetch (S_FETCH) and by
+    // the loops that stream the request a byte a cycle: the byte at po + 1 while the one at po
+    // is checked (S_CODE_CK, S_RUN_XCK) or copied (S_RUN_X0), a vector's first input in S_RUN_V
+    always @* begin
+        rb_we = state == S_RX && dec_tvalid && dec_tready && rx_n < RXCAP[RXA:0];
+        rb_wa = rx_n[RXA-1:0];
+        rb_re = (state == S_FETCH && f_k != f_n) || state == S_CODE_CK || state == S_RUN_XCK ||
+                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != l_nin[0]);
+        rb_ra = state == S_FETCH ? f_a :
+                po[RXA-1:0] + {{(RXA - 2){1'b0}}, state == S_RUN_V ? 2'd2 : 2'd3};
+    end
+    xp_ram_dp #(.W(8), .DEPTH(RXCAP)) rxbuf (
+        .clk(clk), .we(rb_we), .wa(rb_wa), .wd(dec_tdata), .wm(8'hFF),
+        .re(rb_re), .ra(rb_ra), .q(rb_q));
     xp_ram_dp #(.W(25), .DEPTH(TCOLS)) adc_set (
         .clk(clk), .we(s_we), .wa(s_wa), .wd(s_wd), .wm({25{1'b1}}),
         .re(se_re), .ra(rv_adc), .q(s_q));
@@ -796,10 +843,10 @@ module xp_board #(
         S_RX: begin
             dec_tready <= 1'b1;
             if (dec_tvalid && dec_tready) begin
-                if (rx_n < RXCAP[RXA:0]) begin
-                    rxbuf[rx_n[RXA-1:0]] <= dec_tdata;
+                if (rx_n < RXCAP[RXA:0])                   // (rxbuf: the port above)
                     rx_n <= rx_n + 1'b1;
-                end
+                if (rx_n >= 2 && rx_n < HDR + 2)
+                    hdr[rx_n[3:0] - 4'd2] <= dec_tdata;
                 if (rx_n == 0)
                     f_cmd <= dec_tdata;
                 if (rx_n == 1)
@@ -889,8 +936,7 @@ module xp_board #(
                 if (plen_req != 8) begin
                     err_len(plen_req, 8);
                 end else begin
-                    nseed <= {rxbuf[9], rxbuf[8], rxbuf[7], rxbuf[6],
-                              rxbuf[5], rxbuf[4], rxbuf[3], rxbuf[2]};
+                    nseed <= {hdr[7], hdr[6], hdr[5], hdr[4], hdr[3], hdr[2], hdr[1], hdr[0]};
                     pulses <= 56'd0;
                     infer <= 40'd0;
                 end
@@ -918,8 +964,10 @@ module xp_board #(
                     err_range(4, {16'd0, pw(4)}, 1, COLS - {16'd0, pw(2)});
                 else if (plen_req != 32'd6 + 32'd4 * {16'd0, pw(4)})
                     err_len(plen_req, 32'd6 + 32'd4 * {16'd0, pw(4)});
-                else
-                    state <= S_ADC_CK;
+                else begin
+                    po <= 6;                               // the first column's fields
+                    fetch(6, 4, S_ADC_CK);
+                end
             end
             CMD_WRITE_CELLS, CMD_READ_CELLS: begin
                 op_t <= pw(0);
@@ -950,8 +998,10 @@ module xp_board #(
                     err_len(plen_req, 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)});
                 else if (f_cmd == CMD_READ_CELLS)
                     state <= S_CELL;
-                else
-                    state <= S_CODE_CK;
+                else begin
+                    po <= 10;                              // the first code
+                    fetch(10, 1, S_CODE_CK);
+                end
             end
             CMD_WRITE_LIST: begin
                 op_t <= pw(0);
@@ -965,14 +1015,15 @@ module xp_board #(
                     err_range(2, 0, 1, 65535);
                 else if (plen_req != 32'd4 + 32'd6 * {16'd0, pw(2)})
                     err_len(plen_req, 32'd4 + 32'd6 * {16'd0, pw(2)});
-                else
-                    state <= S_LIST_CK;
+                else begin
+                    po <= 4;                               // the first record
+                    fetch(4, 6, S_LIST_CK);
+                end
             end
             CMD_RUN: begin
                 rv_b <= pw(0);
                 rv_flags <= b_p2[0];
                 rv_k <= run_k;
-                rv_xi <= 0;
                 if (plen_req < 3)
                     err_len(plen_req, 3);
                 else if (b_p2 > 1)
@@ -983,31 +1034,39 @@ module xp_board #(
                     reply(ST_BATCH, 8, {16'd0, pw(0)}, run_bmax, 0, 0);
                 else if (plen_req != run_len)
                     err_len(plen_req, run_len);
-                else
-                    state <= S_RUN_XCK;
+                else begin
+                    po <= 3;                               // the first input code
+                    if (DAC_BITS < 8)
+                        fetch(3, 1, S_RUN_XCK);
+                    else
+                        state <= S_RUN_XCK;
+                end
             end
             default: reply(ST_CMD, 0, 0, 0, 0, 0);
             endcase
         end
         S_RUN_XCK: begin
-            // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits); then the
-            // reply's header: B, flags, n0
-            if (DAC_BITS < 8 && rv_xi < {16'd0, rv_b} * {16'd0, shape_in}) begin
+            // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits): the one at
+            // po is in rb_q (the port reads the next); the codes end at the payload's end (its
+            // length 3 + B·n_in was checked). Then the reply's header: B, flags, n0
+            if (DAC_BITS < 8 && po < plen_req) begin
                 /* verilator lint_off CMPCONST */ // constant with 8 DAC bits (not reached)
-                if (rv_xck > XMAX)
+                if (rb_q > XMAX)
                 /* verilator lint_on CMPCONST */
-                    err_range(32'd3 + rv_xi, {24'd0, rv_xck}, 0, {24'd0, XMAX});
+                    err_range(po, {24'd0, rb_q}, 0, {24'd0, XMAX});
                 else
-                    rv_xi <= rv_xi + 1;
+                    po <= po + 1;
             end else begin
                 rv_n0 <= infer;                           // the reply's header: S_GEN
                 rv_o <= 18;
                 rv_i <= 0;
+                po <= 3;                                  // vector 0's first input
                 state <= S_RUN_V;
             end
         end
         S_RUN_V: begin
-            // the next vector: layer 0 from the request, inference index N + i
+            // the next vector: layer 0 from the request (its first input at po: the port
+            // reads it), inference index N + i
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
                 r_pre_from <= 18;
@@ -1023,11 +1082,14 @@ module xp_board #(
             end
         end
         S_RUN_X0: begin
-            // the vector's inputs into the input banks, one a cycle (the memory port above)
-            if (rv_xn == l_nin[0])
+            // the vector's inputs into the input banks, one a cycle (the memory ports above:
+            // the one at po, read the cycle before, is written while the next is read)
+            if (rv_xn == l_nin[0]) begin
                 state <= S_RUN_J;
-            else
+            end else begin
                 rv_xn <= rv_xn + 1'b1;
+                po <= po + 1;
+            end
         end
         S_RUN_J: begin
             // the next output of the layer: its first row block
@@ -1203,6 +1265,7 @@ module xp_board #(
                     c_l <= b_p0[3:0];
                     po <= 1;
                     ci_f <= 1;
+                    fetch(1, 10, S_CFG);                   // layer 0's fields
                 end
             end else if (ci_l == c_l) begin                // after the last layer
                 if (po != plen_req) begin
@@ -1226,25 +1289,25 @@ module xp_board #(
             end else begin
                 case (ci_f)
                 4'd1: if (plen_req < po + 1) err_len(plen_req, po + 1);
-                      else if (pb(po) > 1 || (ci_l + 4'd1 < c_l && pb(po) != 1))
-                          err_range(po, {24'd0, pb(po)}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
+                      else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
+                          err_range(po, {24'd0, b_po}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
                       else begin
                           c_act[li] <= b_po[0];
                           ci_f <= 2;
                       end
                 4'd2: if (plen_req < po + 2) err_len(plen_req, po + 2);
-                      else if (pb(po + 1) > 1) err_range(po + 1, {24'd0, pb(po + 1)}, 0, 1);
+                      else if (b_po1 > 1) err_range(po + 1, {24'd0, b_po1}, 0, 1);
                       else begin
                           c_bias[li] <= b_po1[0];
                           ci_f <= 3;
                       end
                 4'd3: if (plen_req < po + 3) err_len(plen_req, po + 3);
                       else begin
-                          c_amul[li] <= pb(po + 2);
+                          c_amul[li] <= win[2];
                           ci_f <= 4;
                       end
                 4'd4: if (plen_req < po + 4) err_len(plen_req, po + 4);
-                      else if (pb(po + 3) > 15) err_range(po + 3, {24'd0, pb(po + 3)}, 0, 15);
+                      else if (b_po3 > 15) err_range(po + 3, {24'd0, b_po3}, 0, 15);
                       else begin
                           c_ash[li] <= b_po3[3:0];
                           ci_f <= 5;
@@ -1274,6 +1337,7 @@ module xp_board #(
                           ci_ti <= 0;
                           po <= po + 10;
                           ci_f <= 8;
+                          fetch(po + 10, 2, S_CFG);        // the first tile entry
                       end
                 default: begin                             // the tile list
                     if (ci_ti == c_ntiles[li]) begin
@@ -1281,6 +1345,8 @@ module xp_board #(
                         ci_tbase <= ci_tbase + c_ntiles[li][7:0];
                         ci_l <= ci_l + 1'b1;
                         ci_f <= 1;
+                        if (ci_l + 1'b1 != c_l)
+                            fetch(po, 10, S_CFG);          // the next layer's fields
                     end else if (plen_req < po + 2) begin
                         err_len(plen_req, po + 2);
                     end else if (cfg_tile >= TILES) begin
@@ -1293,58 +1359,72 @@ module xp_board #(
                         c_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
                         ci_ti <= ci_ti + 1'b1;
                         po <= po + 2;
+                        fetch(po + 2, 2, S_CFG);           // the next tile entry
                     end
                 end
                 endcase
             end
         end
         S_ADC_CK: begin
-            // every column's shift and offset, in order, before anything is set
-            if (op_i == {16'd0, op_nc}) begin
-                op_i <= 0;
-                state <= S_ADC_WR;
-            end else if (adc_shb > 31) begin
-                err_range(32'd7 + 32'd4 * op_i, {24'd0, adc_shb}, 0, 31);
+            // every column's shift and offset, in order, before anything is set: column op_i's
+            // four bytes (at po = 6 + 4·op_i) are in win
+            if (adc_shb > 31) begin
+                err_range(po + 1, {24'd0, adc_shb}, 0, 31);
             end else if ($signed(adc_offw) < -16'sd2048 || $signed(adc_offw) > 16'sd2047) begin
-                err_range(32'd8 + 32'd4 * op_i, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
+                err_range(po + 2, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
                           32'd2047);
+            end else if (op_i + 1 == {16'd0, op_nc}) begin
+                op_i <= 0;                                 // all pass: set them, from the first
+                po <= 6;
+                fetch(6, 4, S_ADC_WR);
             end else begin
                 op_i <= op_i + 1;
+                po <= po + 4;
+                fetch(po + 4, 4, S_ADC_CK);
             end
         end
         S_ADC_WR: begin
-            if (op_i == {16'd0, op_nc}) begin
+            // column op_i (in win) is written (the memory port above)
+            if (op_i + 1 == {16'd0, op_nc}) begin
                 state <= S_GEN;
             end else begin
-                op_i <= op_i + 1;                          // the memory port above writes
+                op_i <= op_i + 1;
+                po <= po + 4;
+                fetch(po + 4, 4, S_ADC_WR);
             end
         end
         S_CODE_CK: begin
-            // WRITE_CELLS: every code, in order, before anything is programmed
-            if (op_i == 32'd2 * op_n) begin
-                op_i <= 0;
-                state <= S_CELL;
-            end else if ({24'd0, pb(32'd10 + op_i)} > CMAX) begin
-                err_range(32'd10 + op_i, {24'd0, pb(32'd10 + op_i)}, 0, CMAX);
+            // WRITE_CELLS: every code, in order, before anything is programmed: the one at po
+            // is in rb_q (the port reads the next); the codes end at the payload's end (its
+            // length 10 + 2·n was checked)
+            if (po == plen_req) begin
+                po <= 10;
+                fetch(10, 2, S_CELL);                      // the first cell's codes
+            end else if ({24'd0, rb_q} > CMAX) begin
+                err_range(po, {24'd0, rb_q}, 0, CMAX);
             end else begin
-                op_i <= op_i + 1;
+                po <= po + 1;
             end
         end
         S_LIST_CK: begin
-            // WRITE_LIST: every record, in order, before anything is programmed
-            if (op_i == op_n) begin
-                op_i <= 0;
-                state <= S_CELL;
-            end else if (pw(lrec) >= ROWS) begin
-                err_range(lrec, {16'd0, pw(lrec)}, 0, ROWS - 1);
-            end else if (pw(lrec + 2) >= COLS) begin
-                err_range(lrec + 2, {16'd0, pw(lrec + 2)}, 0, COLS - 1);
-            end else if ({24'd0, pb(lrec + 4)} > CMAX) begin
-                err_range(lrec + 4, {24'd0, pb(lrec + 4)}, 0, CMAX);
-            end else if ({24'd0, pb(lrec + 5)} > CMAX) begin
-                err_range(lrec + 5, {24'd0, pb(lrec + 5)}, 0, CMAX);
+            // WRITE_LIST: every record, in order, before anything is programmed: record op_i
+            // (at po = 4 + 6·op_i) is in win
+            if (el_r >= ROWS) begin
+                err_range(po, {16'd0, el_r}, 0, ROWS - 1);
+            end else if (el_c >= COLS) begin
+                err_range(po + 2, {16'd0, el_c}, 0, COLS - 1);
+            end else if ({24'd0, el_kp} > CMAX) begin
+                err_range(po + 4, {24'd0, el_kp}, 0, CMAX);
+            end else if ({24'd0, el_km} > CMAX) begin
+                err_range(po + 5, {24'd0, el_km}, 0, CMAX);
+            end else if (op_i + 1 == op_n) begin
+                op_i <= 0;                                 // all pass: program them
+                po <= 4;
+                fetch(4, 6, S_CELL);
             end else begin
                 op_i <= op_i + 1;
+                po <= po + 6;
+                fetch(po + 6, 6, S_LIST_CK);
             end
         end
         S_CELL: begin
@@ -1444,7 +1524,7 @@ module xp_board #(
             state <= S_CELL_WR;
         end
         S_CELL_WR: begin
-            // the next element
+            // the next element (WRITE_*: its record or codes into win first)
             op_i <= op_i + 1;
             if ({24'd0, op_cc} + 32'd1 == {16'd0, op_nc}) begin
                 op_cc <= 0;
@@ -1452,7 +1532,25 @@ module xp_board #(
             end else begin
                 op_cc <= op_cc + 1'b1;
             end
-            state <= S_CELL;
+            if (op_mode == M_READ || op_i + 1 == op_n) begin
+                state <= S_CELL;
+            end else if (op_mode == M_WLIST) begin
+                po <= po + 6;
+                fetch(po + 6, 6, S_CELL);
+            end else begin
+                po <= po + 2;
+                fetch(po + 2, 2, S_CELL);
+            end
+        end
+        S_FETCH: begin
+            // f_n request bytes into win (the port reads byte f_k at f_a, the cycle before
+            // it lands), then back to f_ret
+            if (f_k != 4'd0)
+                win[f_k - 4'd1] <= rb_q;
+            f_a <= f_a + 1'b1;
+            f_k <= f_k + 4'd1;
+            if (f_k == f_n)
+                state <= f_ret;
         end
         S_GEN: begin
             // header and payload, one byte a cycle (prewritten payloads: two), into txbuf or
