@@ -250,7 +250,8 @@ module xp_board #(
                      S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
                      S_RUN_QE = 6'd25, S_RUN_SLOW = 6'd26, S_RUN_ADC = 6'd27,
                      S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
-                     S_CELL_B2 = 6'd31, S_FETCH = 6'd32;
+                     S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
+                     S_DIV = 6'd33, S_DIVD = 6'd34;
     reg [5:0]  state;
     reg [5:0]  f_ret;               // the state a fetch returns to
     assign rx_open = state == S_RX && !frame_end;
@@ -514,10 +515,6 @@ module xp_board #(
     localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
     reg         ab_src;                           // ping-pong half of the layer's inputs
     reg  [12:0] rv_xn;                            // layer 0's inputs: the next one copied
-    /* verilator lint_off UNUSEDSIGNAL */ // K · B fits the reply: K < 2^(TXA-1)
-    reg  [15:0] rv_k;                             // outputs per vector (K)
-    wire [31:0] run_plen = 32'd11 + 32'd2 * {16'd0, rv_b} * {16'd0, rv_k};  // ≤ MAX_REPLY
-    /* verilator lint_on UNUSEDSIGNAL */
     reg  [2:0]  rv_l;                             // layer
     reg  [7:0]  rv_tbase;                         // the layer's first entry in net_tiles
     reg  [12:0] rv_j;                             // output column of the layer
@@ -618,14 +615,28 @@ module xp_board #(
     wire signed [15:0] rv_a;
     xp_act #(.DAC_BITS(DAC_BITS)) act (.s(rv_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
                                        .relu(l_act[rv_l]), .a(rv_a));
-    // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K))
-    wire [15:0] run_k = pb(2) != 0 ? shape_all : shape_out;
-    wire [31:0] run_b1 = (MAX_REQUEST - 3) / (shape_in == 0 ? 32'd1 : {16'd0, shape_in});
-    wire [31:0] run_b2 = (MAX_REPLY - 11) / (run_k == 0 ? 32'd1 : {15'd0, run_k, 1'b0});
-    wire [31:0] run_bmax = run_b1 < run_b2 ? (run_b1 < MAX_BATCH ? run_b1 : MAX_BATCH) :
-                                             (run_b2 < MAX_BATCH ? run_b2 : MAX_BATCH);
-    wire [31:0] run_len = 32'd3 + {16'd0, pw(0)} * {16'd0, shape_in};
+    // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
+    // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
+    // CONFIGURE commits (S_DIV), kept in bm0 / bm1
     wire [7:0]  b_p2 = pb(2);
+    reg  [15:0] bm0, bm1;           // (max_batch < 2^16: INFO's u16)
+    reg  [15:0] bm_b1;              // min(max_batch, (max_request − 3) / n_in), while computed
+    wire [31:0] run_bmax = {16'd0, b_p2[0] ? bm1 : bm0};
+    wire [31:0] run_len = 32'd3 + {16'd0, pw(0)} * {16'd0, shape_in};
+
+    // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
+    // above and READ_CELLS' reported row limit: dividend and divisor < 2^17; the quotient is
+    // shifted into dv_n; S_DIVD takes it on (dv_job)
+    localparam [1:0] DV_B1 = 2'd0, DV_B2OUT = 2'd1, DV_B2ALL = 2'd2, DV_RC = 2'd3;
+    reg  [16:0] dv_n, dv_d, dv_rem;
+    reg  [4:0]  dv_i;               // quotient bits left, less one
+    reg  [1:0]  dv_job;
+    wire [17:0] dv_try = {dv_rem, dv_n[16]};
+    wire        dv_ge = dv_try >= {1'b0, dv_d};
+    wire [15:0] dv_q16 = dv_n[15:0];
+    localparam [31:0] BM_REQ_32 = MAX_REQUEST - 3, BM_REP_32 = MAX_REPLY - 11;
+    localparam [16:0] MAX_BATCH_17 = MAX_BATCH[16:0], MAX_REPLY_17 = MAX_REPLY[16:0],
+                      BM_REQ = BM_REQ_32[16:0], BM_REP = BM_REP_32[16:0];
 
     // ---- command sequencing ----
     reg [31:0] po;                  // payload offset being checked
@@ -671,6 +682,18 @@ module xp_board #(
     endtask
     /* verilator lint_on UNUSEDSIGNAL */
 
+    // divide n by d (both < 2^17, d ≠ 0), then S_DIVD does job
+    task div(input [16:0] n, input [16:0] d, input [1:0] job);
+        begin
+            dv_n <= n;
+            dv_d <= d;
+            dv_rem <= 17'd0;
+            dv_i <= 5'd16;
+            dv_job <= job;
+            state <= S_DIV;
+        end
+    endtask
+
     // body byte r_idx of the reply being generated (gen_byte) into its memory: txbuf (a write
     // request) or ebuf
     task store_gen_byte;
@@ -704,6 +727,16 @@ module xp_board #(
     task err_range(input [31:0] off, input [31:0] v, input [31:0] lo, input [31:0] hi);
         reply(ST_RANGE, 14, off, v, lo, hi);
     endtask
+
+    // WRITE_CELLS / READ_CELLS: rows · cols of the rectangle, used once both are in range
+    // (≤ R and ≤ C: the product is narrowed to that)
+    localparam RB = $clog2(ROWS + 1), CB = $clog2(COLS + 1);
+    /* verilator lint_off UNUSEDSIGNAL */ // ≤ R and ≤ C where the product is used
+    wire [15:0] w_p6 = pw(6), w_p8 = pw(8);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [RB+CB-1:0] op_n2 = {{CB{1'b0}}, w_p6[RB-1:0]} * {{RB{1'b0}}, w_p8[CB-1:0]};
+    wire [31:0] wc_2n = {{(31 - RB - CB){1'b0}}, op_n2, 1'b0};
+    wire [31:0] wc_len = 32'd10 + wc_2n;
 
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
@@ -974,7 +1007,7 @@ module xp_board #(
                 op_r0 <= pw(2);
                 op_c0 <= pw(4);
                 op_nc <= pw(8);
-                op_n <= {16'd0, pw(6)} * {16'd0, pw(8)};
+                op_n <= {{(32 - RB - CB){1'b0}}, op_n2};
                 op_mode <= f_cmd == CMD_READ_CELLS ? M_READ : M_WCELLS;
                 if (f_cmd == CMD_WRITE_CELLS && plen_req < 10)
                     err_len(plen_req, 10);
@@ -990,12 +1023,13 @@ module xp_board #(
                     err_range(6, {16'd0, pw(6)}, 1, ROWS - {16'd0, pw(2)});
                 else if (pw(8) < 1 || {16'd0, pw(8)} > COLS - {16'd0, pw(4)})
                     err_range(8, {16'd0, pw(8)}, 1, COLS - {16'd0, pw(4)});
-                else if (f_cmd == CMD_READ_CELLS &&
-                         {16'd0, pw(6)} > MAX_REPLY / (32'd2 * {16'd0, pw(8)}))
-                    err_range(6, {16'd0, pw(6)}, 1, MAX_REPLY / (32'd2 * {16'd0, pw(8)}));
+                else if (f_cmd == CMD_READ_CELLS && wc_2n > MAX_REPLY_32)
+                    // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it
+                    // reports is divided out (S_DIV) only then
+                    div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
                 else if (f_cmd == CMD_WRITE_CELLS &&
-                         plen_req != 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)})
-                    err_len(plen_req, 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)});
+                         plen_req != wc_len)
+                    err_len(plen_req, wc_len);
                 else if (f_cmd == CMD_READ_CELLS)
                     state <= S_CELL;
                 else begin
@@ -1023,7 +1057,6 @@ module xp_board #(
             CMD_RUN: begin
                 rv_b <= pw(0);
                 rv_flags <= b_p2[0];
-                rv_k <= run_k;
                 if (plen_req < 3)
                     err_len(plen_req, 3);
                 else if (b_p2 > 1)
@@ -1070,7 +1103,7 @@ module xp_board #(
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
                 r_pre_from <= 18;
-                reply(ST_OK, run_plen[TXA-1:0], 0, 0, 0, 0);
+                reply(ST_OK, rv_o - 7, 0, 0, 0, 0);      // 11 + 2·B·K: rv_o is 18 + 2·B·K
             end else begin
                 rv_l <= 0;
                 rv_tbase <= 0;
@@ -1285,6 +1318,7 @@ module xp_board #(
                     for (k = 0; k < TILES; k = k + 1)
                         net_tiles[k] <= c_tiles[k];
                     reply(ST_OK, 6, 0, 0, 0, 0);
+                    div(BM_REQ, {4'd0, c_nin[0]}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
             end else begin
                 case (ci_f)
@@ -1542,6 +1576,32 @@ module xp_board #(
                 fetch(po + 2, 2, S_CELL);
             end
         end
+        S_DIV: begin
+            dv_rem <= dv_ge ? dv_try[16:0] - dv_d : dv_try[16:0];
+            dv_n <= {dv_n[15:0], dv_ge};
+            dv_i <= dv_i - 1'b1;
+            if (dv_i == 5'd0)
+                state <= S_DIVD;
+        end
+        S_DIVD: begin
+            // the quotient dv_n: Bmax's three (a CONFIGURE has committed: the shapes are the
+            // new network's), or READ_CELLS' row limit
+            case (dv_job)
+            DV_B1: begin
+                bm_b1 <= dv_n < MAX_BATCH_17 ? dv_q16 : MAX_BATCH_17[15:0];
+                div(BM_REP, {shape_out, 1'b0}, DV_B2OUT);
+            end
+            DV_B2OUT: begin
+                bm0 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
+                div(BM_REP, {shape_all, 1'b0}, DV_B2ALL);
+            end
+            DV_B2ALL: begin
+                bm1 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
+                state <= S_GEN;                            // the CONFIGURE's reply
+            end
+            default: err_range(6, {16'd0, pw(6)}, 1, {15'd0, dv_n});
+            endcase
+        end
         S_FETCH: begin
             // f_n request bytes into win (the port reads byte f_k at f_a, the cycle before
             // it lands), then back to f_ret
@@ -1672,6 +1732,7 @@ module xp_board #(
     c_program_changes_nothing: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
         pr_p != pulses && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
     c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && cell_v);
+    c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && dv_job == DV_RC);
     c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && !cell_v);
     c_run_programmed_group: cover property (@(posedge clk) state == S_RUN_MA && mp_valid && mp_ok);
     c_run_stuck_at_max_cell: cover property (@(posedge clk) state == S_RUN_SLOW && rv_qa && dm_valid &&
