@@ -115,6 +115,8 @@ module xp_board #(
     localparam WIN_MAX = NRB_MAX * ROWS;            // n_in + bias ≤ this (§9)
     localparam [31:0] CMAX = (32'd1 << CODE_BITS) - 32'd1;
     localparam TA = TILES > 1 ? $clog2(TILES) : 1;   // tile index bits
+    localparam RB = $clog2(ROWS + 1), CB = $clog2(COLS + 1);  // bits of a row / column count
+    localparam BB = $clog2(MAX_BATCH + 1);           // bits of a batch size
     localparam [31:0] MAX_BATCH_32 = MAX_BATCH, MAX_REQUEST_32 = MAX_REQUEST,
                       MAX_REPLY_32 = MAX_REPLY;      // for INFO's fields
 
@@ -519,6 +521,9 @@ module xp_board #(
     reg  [7:0]  rv_tbase;                         // the layer's first entry in net_tiles
     reg  [12:0] rv_j;                             // output column of the layer
     reg  [5:0]  rv_rb;                            // row block
+    /* verilator lint_off UNUSEDSIGNAL */ // (TA bits of it index the tile lists)
+    wire [7:0]  rv_rb8 = {2'd0, rv_rb};
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  [10:0] rv_r;                             // row within the block (R ≤ 1024)
     reg  [10:0] rv_rows;                          // rows of this block the layer drives
     reg  signed [26:0] rv_acc /* verilator public_flat_rd */;  // Σ x·(G+ − G−) of the block:
@@ -541,8 +546,9 @@ module xp_board #(
     wire [31:0] rl_ncb = ({19'd0, rl_nout} + COLS - 1) / COLS;
     wire [31:0] rv_cb = {19'd0, rv_j} / COLS;
     wire [31:0] rv_cc = {19'd0, rv_j} % COLS;
-    wire [31:0] rv_tix = {24'd0, rv_tbase} + {26'd0, rv_rb} * rl_ncb + rv_cb;
-    wire [7:0]  rv_t = net_tiles[rv_tix[TA-1:0]];
+    // the block's entry in the tile lists: < T, so computed modulo 2^TA
+    wire [TA-1:0] rv_tix = rv_tbase[TA-1:0] + rv_rb8[TA-1:0] * rl_ncb[TA-1:0] + rv_cb[TA-1:0];
+    wire [7:0]  rv_t = net_tiles[rv_tix];
     wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {21'd0, rv_r};    // rv_r: a multiple of M
     wire [31:0] rv_addr_w = (rv_vrow_w / M) * COLS + rv_cc;          // the M lanes' word
     /* verilator lint_on UNUSEDSIGNAL */
@@ -570,12 +576,15 @@ module xp_board #(
     reg  [7:0]  mp_xl [0:M-1];
     reg  [15:0] mp_g [0:M-1];
     reg         mp_v [0:M-1];
+    reg  signed [17:0] mp_p [0:M-1];              // the lane's x·(G+ − G−): |·| ≤ 255²
     integer     ml;
     always @* begin
         for (ml = 0; ml < M; ml = ml + 1) begin
             mp_xl[ml] = mp_bl[ml] ? XMAX : a_q[8 * ml +: 8];
             mp_g[ml] = g_q[16 * ml +: 16];
             mp_v[ml] = v_q[COLS * ml + {{(32 - CA){1'b0}}, mp_c}];
+            mp_p[ml] = $signed({10'd0, mp_xl[ml]}) *
+                       ($signed({10'd0, mp_g[ml][15:8]}) - $signed({10'd0, mp_g[ml][7:0]}));
         end
     end
     reg  signed [26:0] mp_sum;
@@ -586,12 +595,18 @@ module xp_board #(
         mp_ok = 1'b1;
         for (mb = 0; mb < M; mb = mb + 1)
             if (mp_al[mb]) begin
-                mp_sum = mp_sum + $signed({19'd0, mp_xl[mb]}) *
-                         ($signed({19'd0, mp_g[mb][15:8]}) - $signed({19'd0, mp_g[mb][7:0]}));
+                mp_sum = mp_sum + {{9{mp_p[mb][17]}}, mp_p[mb]};
                 mp_ok = mp_ok & mp_v[mb];
             end
     end
     reg  [MB:0] sl_b;                             // slow path: the lane being done
+    // … its product from the lanes' above; an erased cell's x·(P − N), P, N ∈ {0, 255} (its
+    // stuck values): ±255·x or 0, no multiplier
+    wire signed [17:0] sl_p = mp_p[sl_b[MB-1:0]];
+    wire [7:0]  sl_x = mp_xl[sl_b[MB-1:0]];
+    wire signed [17:0] sl_x255 = $signed({2'd0, sl_x, 8'd0}) - $signed({10'd0, sl_x});
+    wire        sl_hp = dm_stuck_p == 2'd2, sl_hn = dm_stuck_n == 2'd2;
+    wire signed [17:0] sl_stuck = sl_hp == sl_hn ? 18'sd0 : sl_hp ? sl_x255 : -sl_x255;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -622,7 +637,12 @@ module xp_board #(
     reg  [15:0] bm0, bm1;           // (max_batch < 2^16: INFO's u16)
     reg  [15:0] bm_b1;              // min(max_batch, (max_request − 3) / n_in), while computed
     wire [31:0] run_bmax = {16'd0, b_p2[0] ? bm1 : bm0};
-    wire [31:0] run_len = 32'd3 + {16'd0, pw(0)} * {16'd0, shape_in};
+    // 3 + B·n_in, used once 1 ≤ B ≤ Bmax ≤ max_batch (B narrowed to that) and n_in ≤ 4096
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0] w_p0 = pw(0);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [BB+12:0] run_bn = {13'd0, w_p0[BB-1:0]} * {{BB{1'b0}}, shape_in[12:0]};
+    wire [31:0] run_len = 32'd3 + {{(19 - BB){1'b0}}, run_bn};
 
     // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
     // above and READ_CELLS' reported row limit: dividend and divisor < 2^17; the quotient is
@@ -639,7 +659,10 @@ module xp_board #(
                       BM_REQ = BM_REQ_32[16:0], BM_REP = BM_REP_32[16:0];
 
     // ---- command sequencing ----
-    reg [31:0] po;                  // payload offset being checked
+    // payload offset being checked: ≤ the payload's length (it moves past a field only once
+    // the length check for it passed), so po + 10 < 2^(RXA+1)
+    reg  [RXA:0] po;
+    wire [31:0]  po32 = {{(31 - RXA){1'b0}}, po};
     reg [3:0]  ci_l;                // CONFIGURE: layer being parsed
     reg [3:0]  ci_f;                // CONFIGURE: field of the layer
     reg [15:0] ci_ti;               // CONFIGURE: tiles of the layer read so far
@@ -647,11 +670,13 @@ module xp_board #(
     reg [7:0]  ci_tbase;            // CONFIGURE: tiles of earlier layers
     reg [CLR_A-1:0] clr_i;
     reg [15:0] op_t, op_c0, op_nc, op_r0;  // command fields (SET_ADC, cell rectangles)
-    reg [31:0] op_i, op_n;          // element being processed, elements in all
+    // elements: ≤ R·C (a rectangle) or < 2^16 (a list)
+    localparam OPW = RB + CB > 17 ? RB + CB : 17;
+    reg [OPW-1:0] op_i, op_n;       // element being processed, elements in all
     reg [9:0]  op_rr;               // rectangle walk: row and column within the rectangle
     reg [7:0]  op_cc;
     reg [1:0]  op_mode;             // 0 WRITE_CELLS, 1 WRITE_LIST, 2 READ_CELLS
-    reg [31:0] op_changed;
+    reg [OPW:0] op_changed;         // ≤ 2 · op_n
 
     localparam [1:0] M_WCELLS = 2'd0, M_WLIST = 2'd1, M_READ = 2'd2;
 
@@ -670,8 +695,8 @@ module xp_board #(
     endtask
 
     // read n (≤ 10) request bytes from payload offset o into win[0 …], then go to state ret
-    /* verilator lint_off UNUSEDSIGNAL */ // offsets < RXCAP (beyond the payload: not used)
-    task fetch(input [31:0] o, input [3:0] n, input [5:0] ret);
+    /* verilator lint_off UNUSEDSIGNAL */ // o's top bit: beyond RXCAP (past the payload: unused)
+    task fetch(input [RXA:0] o, input [3:0] n, input [5:0] ret);
         begin
             f_a <= o[RXA-1:0] + {{(RXA - 2){1'b0}}, 2'd2};
             f_n <= n;
@@ -730,7 +755,6 @@ module xp_board #(
 
     // WRITE_CELLS / READ_CELLS: rows · cols of the rectangle, used once both are in range
     // (≤ R and ≤ C: the product is narrowed to that)
-    localparam RB = $clog2(ROWS + 1), CB = $clog2(COLS + 1);
     /* verilator lint_off UNUSEDSIGNAL */ // ≤ R and ≤ C where the product is used
     wire [15:0] w_p6 = pw(6), w_p8 = pw(8);
     /* verilator lint_on UNUSEDSIGNAL */
@@ -765,7 +789,7 @@ module xp_board #(
     wire [31:0] el_vrow_w = {16'd0, op_t} * ROWS + {16'd0, el_r};
     wire [31:0] el_addr_w = (el_vrow_w / M) * COLS + {16'd0, el_c};
     wire [31:0] el_bank_w = el_vrow_w % M;
-    wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + op_i;
+    wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + {{(32 - OPW){1'b0}}, op_i};
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
     wire [31:0] el_vword_w = el_vrow_w / M;
     wire [31:0] cl_vword_w = cl_vrow_w / M;
@@ -1007,7 +1031,7 @@ module xp_board #(
                 op_r0 <= pw(2);
                 op_c0 <= pw(4);
                 op_nc <= pw(8);
-                op_n <= {{(32 - RB - CB){1'b0}}, op_n2};
+                op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
                 op_mode <= f_cmd == CMD_READ_CELLS ? M_READ : M_WCELLS;
                 if (f_cmd == CMD_WRITE_CELLS && plen_req < 10)
                     err_len(plen_req, 10);
@@ -1039,7 +1063,7 @@ module xp_board #(
             end
             CMD_WRITE_LIST: begin
                 op_t <= pw(0);
-                op_n <= {16'd0, pw(2)};
+                op_n <= {{(OPW - 16){1'b0}}, pw(2)};
                 op_mode <= M_WLIST;
                 if (plen_req < 4)
                     err_len(plen_req, 4);
@@ -1082,11 +1106,11 @@ module xp_board #(
             // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits): the one at
             // po is in rb_q (the port reads the next); the codes end at the payload's end (its
             // length 3 + B·n_in was checked). Then the reply's header: B, flags, n0
-            if (DAC_BITS < 8 && po < plen_req) begin
+            if (DAC_BITS < 8 && po32 < plen_req) begin
                 /* verilator lint_off CMPCONST */ // constant with 8 DAC bits (not reached)
                 if (rb_q > XMAX)
                 /* verilator lint_on CMPCONST */
-                    err_range(po, {24'd0, rb_q}, 0, {24'd0, XMAX});
+                    err_range(po32, {24'd0, rb_q}, 0, {24'd0, XMAX});
                 else
                     po <= po + 1;
             end else begin
@@ -1225,9 +1249,7 @@ module xp_board #(
                 state <= S_RUN_MA;
             end else if (!mp_al[sl_b[MB-1:0]] || mp_v[sl_b[MB-1:0]]) begin
                 if (mp_al[sl_b[MB-1:0]])
-                    rv_acc <= rv_acc + $signed({19'd0, mp_xl[sl_b[MB-1:0]]}) *
-                              ($signed({19'd0, mp_g[sl_b[MB-1:0]][15:8]}) -
-                               $signed({19'd0, mp_g[sl_b[MB-1:0]][7:0]}));
+                    rv_acc <= rv_acc + {{9{sl_p[17]}}, sl_p};
                 sl_b <= sl_b + 1'b1;
             end else if (!rv_qa) begin
                 if (dm_req && dm_ready)
@@ -1235,9 +1257,7 @@ module xp_board #(
                 else
                     dm_req <= 1'b1;
             end else if (dm_valid) begin
-                rv_acc <= rv_acc + $signed({19'd0, mp_xl[sl_b[MB-1:0]]}) *
-                          ($signed({19'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
-                           $signed({19'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
+                rv_acc <= rv_acc + {{9{sl_stuck[17]}}, sl_stuck};
                 rv_qa <= 1'b0;
                 sl_b <= sl_b + 1'b1;
             end
@@ -1301,8 +1321,8 @@ module xp_board #(
                     fetch(1, 10, S_CFG);                   // layer 0's fields
                 end
             end else if (ci_l == c_l) begin                // after the last layer
-                if (po != plen_req) begin
-                    err_len(plen_req, po);
+                if (po32 != plen_req) begin
+                    err_len(plen_req, po32);
                 end else begin
                     net_l <= c_l;
                     net_nall <= ci_nall;
@@ -1322,50 +1342,50 @@ module xp_board #(
                 end
             end else begin
                 case (ci_f)
-                4'd1: if (plen_req < po + 1) err_len(plen_req, po + 1);
+                4'd1: if (plen_req < po32 + 1) err_len(plen_req, po32 + 1);
                       else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
-                          err_range(po, {24'd0, b_po}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
+                          err_range(po32, {24'd0, b_po}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
                       else begin
                           c_act[li] <= b_po[0];
                           ci_f <= 2;
                       end
-                4'd2: if (plen_req < po + 2) err_len(plen_req, po + 2);
-                      else if (b_po1 > 1) err_range(po + 1, {24'd0, b_po1}, 0, 1);
+                4'd2: if (plen_req < po32 + 2) err_len(plen_req, po32 + 2);
+                      else if (b_po1 > 1) err_range(po32 + 1, {24'd0, b_po1}, 0, 1);
                       else begin
                           c_bias[li] <= b_po1[0];
                           ci_f <= 3;
                       end
-                4'd3: if (plen_req < po + 3) err_len(plen_req, po + 3);
+                4'd3: if (plen_req < po32 + 3) err_len(plen_req, po32 + 3);
                       else begin
                           c_amul[li] <= win[2];
                           ci_f <= 4;
                       end
-                4'd4: if (plen_req < po + 4) err_len(plen_req, po + 4);
-                      else if (b_po3 > 15) err_range(po + 3, {24'd0, b_po3}, 0, 15);
+                4'd4: if (plen_req < po32 + 4) err_len(plen_req, po32 + 4);
+                      else if (b_po3 > 15) err_range(po32 + 3, {24'd0, b_po3}, 0, 15);
                       else begin
                           c_ash[li] <= b_po3[3:0];
                           ci_f <= 5;
                       end
-                4'd5: if (plen_req < po + 6) err_len(plen_req, po + 6);
+                4'd5: if (plen_req < po32 + 6) err_len(plen_req, po32 + 6);
                       else if (ci_l != 0 && cfg_nin != {3'd0, c_prev_nout})
-                          err_range(po + 4, {16'd0, cfg_nin}, {19'd0, c_prev_nout},
+                          err_range(po32 + 4, {16'd0, cfg_nin}, {19'd0, c_prev_nout},
                                     {19'd0, c_prev_nout});
                       else if (cfg_nin < 1 || {16'd0, cfg_nin} > cfg_inmax)
-                          err_range(po + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
+                          err_range(po32 + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
                       else begin
                           c_nin[li] <= cfg_nin[12:0];
                           ci_f <= 6;
                       end
-                4'd6: if (plen_req < po + 8) err_len(plen_req, po + 8);
+                4'd6: if (plen_req < po32 + 8) err_len(plen_req, po32 + 8);
                       else if (w_po6 < 1 || w_po6 > MAX_WIDTH)
-                          err_range(po + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
+                          err_range(po32 + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
                       else begin
                           c_nout[li] <= w_po6[12:0];
                           ci_f <= 7;
                       end
-                4'd7: if (plen_req < po + 10) err_len(plen_req, po + 10);
+                4'd7: if (plen_req < po32 + 10) err_len(plen_req, po32 + 10);
                       else if ({16'd0, w_po8} != cfg_need)
-                          err_range(po + 8, {16'd0, w_po8}, cfg_need, cfg_need);
+                          err_range(po32 + 8, {16'd0, w_po8}, cfg_need, cfg_need);
                       else begin
                           c_ntiles[li] <= w_po8;
                           ci_ti <= 0;
@@ -1381,15 +1401,15 @@ module xp_board #(
                         ci_f <= 1;
                         if (ci_l + 1'b1 != c_l)
                             fetch(po, 10, S_CFG);          // the next layer's fields
-                    end else if (plen_req < po + 2) begin
-                        err_len(plen_req, po + 2);
+                    end else if (plen_req < po32 + 2) begin
+                        err_len(plen_req, po32 + 2);
                     end else if (cfg_tile >= TILES) begin
-                        err_range(po, {16'd0, cfg_tile}, 0, TILES - 1);
+                        err_range(po32, {16'd0, cfg_tile}, 0, TILES - 1);
                     end else if (c_used[cfg_ti] != 0) begin
-                        reply(ST_CONFLICT, 8, po, {16'd0, cfg_tile},
+                        reply(ST_CONFLICT, 8, po32, {16'd0, cfg_tile},
                               {16'd0, c_used[cfg_ti] - 16'd1}, 0);
                     end else begin
-                        c_used[cfg_ti] <= po[15:0] + 16'd1;
+                        c_used[cfg_ti] <= po32[15:0] + 16'd1;
                         c_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
                         ci_ti <= ci_ti + 1'b1;
                         po <= po + 2;
@@ -1403,11 +1423,11 @@ module xp_board #(
             // every column's shift and offset, in order, before anything is set: column op_i's
             // four bytes (at po = 6 + 4·op_i) are in win
             if (adc_shb > 31) begin
-                err_range(po + 1, {24'd0, adc_shb}, 0, 31);
+                err_range(po32 + 1, {24'd0, adc_shb}, 0, 31);
             end else if ($signed(adc_offw) < -16'sd2048 || $signed(adc_offw) > 16'sd2047) begin
-                err_range(po + 2, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
+                err_range(po32 + 2, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
                           32'd2047);
-            end else if (op_i + 1 == {16'd0, op_nc}) begin
+            end else if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
                 op_i <= 0;                                 // all pass: set them, from the first
                 po <= 6;
                 fetch(6, 4, S_ADC_WR);
@@ -1419,7 +1439,7 @@ module xp_board #(
         end
         S_ADC_WR: begin
             // column op_i (in win) is written (the memory port above)
-            if (op_i + 1 == {16'd0, op_nc}) begin
+            if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
                 state <= S_GEN;
             end else begin
                 op_i <= op_i + 1;
@@ -1431,11 +1451,11 @@ module xp_board #(
             // WRITE_CELLS: every code, in order, before anything is programmed: the one at po
             // is in rb_q (the port reads the next); the codes end at the payload's end (its
             // length 10 + 2·n was checked)
-            if (po == plen_req) begin
+            if (po32 == plen_req) begin
                 po <= 10;
                 fetch(10, 2, S_CELL);                      // the first cell's codes
             end else if ({24'd0, rb_q} > CMAX) begin
-                err_range(po, {24'd0, rb_q}, 0, CMAX);
+                err_range(po32, {24'd0, rb_q}, 0, CMAX);
             end else begin
                 po <= po + 1;
             end
@@ -1444,13 +1464,13 @@ module xp_board #(
             // WRITE_LIST: every record, in order, before anything is programmed: record op_i
             // (at po = 4 + 6·op_i) is in win
             if (el_r >= ROWS) begin
-                err_range(po, {16'd0, el_r}, 0, ROWS - 1);
+                err_range(po32, {16'd0, el_r}, 0, ROWS - 1);
             end else if (el_c >= COLS) begin
-                err_range(po + 2, {16'd0, el_c}, 0, COLS - 1);
+                err_range(po32 + 2, {16'd0, el_c}, 0, COLS - 1);
             end else if ({24'd0, el_kp} > CMAX) begin
-                err_range(po + 4, {24'd0, el_kp}, 0, CMAX);
+                err_range(po32 + 4, {24'd0, el_kp}, 0, CMAX);
             end else if ({24'd0, el_km} > CMAX) begin
-                err_range(po + 5, {24'd0, el_km}, 0, CMAX);
+                err_range(po32 + 5, {24'd0, el_km}, 0, CMAX);
             end else if (op_i + 1 == op_n) begin
                 op_i <= 0;                                 // all pass: program them
                 po <= 4;
@@ -1468,8 +1488,9 @@ module xp_board #(
                     r_pre_from <= 7;
                     reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
                 end else begin
-                    tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] + 32'd2 * op_n;
-                    reply(ST_OK, 4, op_changed, 0, 0, 0);
+                    tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] +
+                                                   {{(31 - OPW){1'b0}}, op_n, 1'b0};
+                    reply(ST_OK, 4, {{(31 - OPW){1'b0}}, op_changed}, 0, 0, 0);
                 end
             end else begin
                 cl_t <= op_t[7:0];
@@ -1544,8 +1565,8 @@ module xp_board #(
                     pr_req <= 1'b1;
                     state <= S_PR;
                 end else begin                             // both drawn: program (above)
-                    op_changed <= op_changed + {31'd0, gp_new != cl_old[15:8]} +
-                                  {31'd0, gn_new != cl_old[7:0]};
+                    op_changed <= op_changed + {{OPW{1'b0}}, gp_new != cl_old[15:8]} +
+                                  {{OPW{1'b0}}, gn_new != cl_old[7:0]};
                     pulses <= pulses + 56'd2;
                     state <= S_CELL_WR;
                 end
