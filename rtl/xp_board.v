@@ -35,8 +35,10 @@
  * last reset reads 0, or its stuck value: numerics §3) in M banks of xp_ram_dp, cleared a
  * word per bank and cycle on reset; the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
- * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle. The
- * request buffer is still a plain array, read at several offsets a cycle by the checks.
+ * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle; and
+ * the request (rxbuf), written as it arrives and read a byte a cycle: the checks take its
+ * fixed fields from header registers, the rest through the read port (a fetch of up to ten
+ * bytes into a window register, or a stream of one a cycle).
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
@@ -113,6 +115,8 @@ module xp_board #(
     localparam WIN_MAX = NRB_MAX * ROWS;            // n_in + bias ≤ this (§9)
     localparam [31:0] CMAX = (32'd1 << CODE_BITS) - 32'd1;
     localparam TA = TILES > 1 ? $clog2(TILES) : 1;   // tile index bits
+    localparam RB = $clog2(ROWS + 1), CB = $clog2(COLS + 1);  // bits of a row / column count
+    localparam BB = $clog2(MAX_BATCH + 1);           // bits of a batch size
     localparam [31:0] MAX_BATCH_32 = MAX_BATCH, MAX_REQUEST_32 = MAX_REQUEST,
                       MAX_REPLY_32 = MAX_REPLY;      // for INFO's fields
 
@@ -144,7 +148,15 @@ module xp_board #(
         .frame_end(frame_end), .frame_incomplete(frame_incomplete), .frame_len(frame_len)
     );
 
-    reg [7:0] rxbuf [0:RXCAP-1];   // the request body (frames longer than RXCAP are refused)
+    // the request body (frames longer than RXCAP are refused): rxbuf (xp_ram_dp below), written
+    // a byte a cycle as it arrives and read through its registered port (rb_q) at one address a
+    // cycle; the payload's first HDR bytes — the fixed fields the checks of S_EXEC read at
+    // constant offsets — also into registers (hdr), so those checks read wires
+    localparam HDR = 10;
+    reg  [7:0]     hdr [0:HDR-1];  // payload bytes 0 … HDR-1 (body bytes 2 … HDR+1)
+    reg            rb_we, rb_re;
+    reg  [RXA-1:0] rb_wa, rb_ra;
+    wire [7:0]     rb_q;
 
     // ---- reply memory: the remembered reply (replies to valid frames) ----
     // txbuf (xp_ram_dp below): written one byte a cycle through a request register (tw_*),
@@ -232,16 +244,18 @@ module xp_board #(
     reg [TXA-1:0] last_txlen;       // length of the remembered reply body
 
     // ---- the engine ----
-    localparam [4:0] S_RX = 5'd0, S_CHECK = 5'd1, S_EXEC = 5'd2, S_GEN = 5'd3, S_CRC = 5'd4,
-                     S_RD = 5'd5, S_OUT = 5'd6, S_CLEAR = 5'd7, S_CFG = 5'd8, S_ADC_CK = 5'd9,
-                     S_ADC_WR = 5'd10, S_CODE_CK = 5'd11, S_LIST_CK = 5'd12, S_CELL = 5'd13,
-                     S_CELL_RD = 5'd14, S_DM = 5'd15, S_DM_WAIT = 5'd16, S_PR = 5'd17,
-                     S_PR_WAIT = 5'd18, S_CELL_WR = 5'd19, S_RUN_XCK = 5'd20, S_RUN_V = 5'd21,
-                     S_RUN_J = 5'd22, S_RUN_QW = 5'd23, S_RUN_MA = 5'd24,
-                     S_RUN_QE = 5'd25, S_RUN_SLOW = 5'd26, S_RUN_ADC = 5'd27,
-                     S_RUN_OUT = 5'd28, S_RUN_X0 = 5'd29, S_RUN_OUT2 = 5'd30,
-                     S_CELL_B2 = 5'd31;
-    reg [4:0]  state;
+    localparam [5:0] S_RX = 6'd0, S_CHECK = 6'd1, S_EXEC = 6'd2, S_GEN = 6'd3, S_CRC = 6'd4,
+                     S_RD = 6'd5, S_OUT = 6'd6, S_CLEAR = 6'd7, S_CFG = 6'd8, S_ADC_CK = 6'd9,
+                     S_ADC_WR = 6'd10, S_CODE_CK = 6'd11, S_LIST_CK = 6'd12, S_CELL = 6'd13,
+                     S_CELL_RD = 6'd14, S_DM = 6'd15, S_DM_WAIT = 6'd16, S_PR = 6'd17,
+                     S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
+                     S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
+                     S_RUN_QE = 6'd25, S_RUN_SLOW = 6'd26, S_RUN_ADC = 6'd27,
+                     S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
+                     S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
+                     S_DIV = 6'd33, S_DIVD = 6'd34;
+    reg [5:0]  state;
+    reg [5:0]  f_ret;               // the state a fetch returns to
     assign rx_open = state == S_RX && !frame_end;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
@@ -290,15 +304,25 @@ module xp_board #(
 
     // ---- request payload fields ----
     wire [31:0] plen_req = f_len - 32'd6;           // request payload length
-    // payload byte / u16 at offset o (the payload starts at body byte 2)
-    /* verilator lint_off UNUSEDSIGNAL */ // offsets beyond RXCAP are never read
-    function [7:0] pb(input [31:0] o);
-        pb = rxbuf[o[RXA-1:0] + 2];
+    // payload byte / u16 at a constant offset o < HDR (the header registers)
+    function [7:0] pb(input [3:0] o);
+        pb = hdr[o];
     endfunction
-    function [15:0] pw(input [31:0] o);
-        pw = {rxbuf[o[RXA-1:0] + 3], rxbuf[o[RXA-1:0] + 2]};
+    function [15:0] pw(input [3:0] o);
+        pw = {hdr[o + 4'd1], hdr[o]};
     endfunction
-    /* verilator lint_on UNUSEDSIGNAL */
+    // Fields at variable offsets come through rxbuf's read port: a fetch (S_FETCH) reads f_n
+    // bytes from body address f_a into the window win[0 …] and goes on to state f_ret
+    // (CONFIGURE's layer fields and tile entries, SET_ADC's columns, WRITE_LIST's records,
+    // WRITE_CELLS' code pairs); the loops that take one byte a cycle (WRITE_CELLS' and RUN's
+    // code checks, RUN's copy of layer 0's inputs) stream it: the byte at payload offset po
+    // is in rb_q, and the next one is read as po advances.
+    reg  [7:0]     win [0:9];
+    reg  [RXA-1:0] f_a;
+    reg  [3:0]     f_n, f_k;
+    wire [15:0]    win_w0 = {win[1], win[0]}, win_w2 = {win[3], win[2]},
+                   win_w4 = {win[5], win[4]}, win_w6 = {win[7], win[6]},
+                   win_w8 = {win[9], win[8]};
 
     // ---- reply bytes ----
     function [7:0] le(input [63:0] v, input integer k);
@@ -493,14 +517,13 @@ module xp_board #(
     localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
     reg         ab_src;                           // ping-pong half of the layer's inputs
     reg  [12:0] rv_xn;                            // layer 0's inputs: the next one copied
-    /* verilator lint_off UNUSEDSIGNAL */ // K · B fits the reply: K < 2^(TXA-1)
-    reg  [15:0] rv_k;                             // outputs per vector (K)
-    wire [31:0] run_plen = 32'd11 + 32'd2 * {16'd0, rv_b} * {16'd0, rv_k};  // ≤ MAX_REPLY
-    /* verilator lint_on UNUSEDSIGNAL */
     reg  [2:0]  rv_l;                             // layer
     reg  [7:0]  rv_tbase;                         // the layer's first entry in net_tiles
     reg  [12:0] rv_j;                             // output column of the layer
     reg  [5:0]  rv_rb;                            // row block
+    /* verilator lint_off UNUSEDSIGNAL */ // (TA bits of it index the tile lists)
+    wire [7:0]  rv_rb8 = {2'd0, rv_rb};
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  [10:0] rv_r;                             // row within the block (R ≤ 1024)
     reg  [10:0] rv_rows;                          // rows of this block the layer drives
     reg  signed [26:0] rv_acc /* verilator public_flat_rd */;  // Σ x·(G+ − G−) of the block:
@@ -511,7 +534,6 @@ module xp_board #(
     reg  [10:0] rv_eg;
     reg  signed [10:0] rv_eo;
     reg         rv_nd;                            // the read noise is drawn
-    reg  [31:0] rv_xi;                            // RUN input check: next code
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
     reg  [10:0] mp_r;                             // … its row
@@ -524,8 +546,9 @@ module xp_board #(
     wire [31:0] rl_ncb = ({19'd0, rl_nout} + COLS - 1) / COLS;
     wire [31:0] rv_cb = {19'd0, rv_j} / COLS;
     wire [31:0] rv_cc = {19'd0, rv_j} % COLS;
-    wire [31:0] rv_tix = {24'd0, rv_tbase} + {26'd0, rv_rb} * rl_ncb + rv_cb;
-    wire [7:0]  rv_t = net_tiles[rv_tix[TA-1:0]];
+    // the block's entry in the tile lists: < T, so computed modulo 2^TA
+    wire [TA-1:0] rv_tix = rv_tbase[TA-1:0] + rv_rb8[TA-1:0] * rl_ncb[TA-1:0] + rv_cb[TA-1:0];
+    wire [7:0]  rv_t = net_tiles[rv_tix];
     wire [31:0] rv_vrow_w = {24'd0, rv_t} * ROWS + {21'd0, rv_r};    // rv_r: a multiple of M
     wire [31:0] rv_addr_w = (rv_vrow_w / M) * COLS + rv_cc;          // the M lanes' word
     /* verilator lint_on UNUSEDSIGNAL */
@@ -553,12 +576,15 @@ module xp_board #(
     reg  [7:0]  mp_xl [0:M-1];
     reg  [15:0] mp_g [0:M-1];
     reg         mp_v [0:M-1];
+    reg  signed [17:0] mp_p [0:M-1];              // the lane's x·(G+ − G−): |·| ≤ 255²
     integer     ml;
     always @* begin
         for (ml = 0; ml < M; ml = ml + 1) begin
             mp_xl[ml] = mp_bl[ml] ? XMAX : a_q[8 * ml +: 8];
             mp_g[ml] = g_q[16 * ml +: 16];
             mp_v[ml] = v_q[COLS * ml + {{(32 - CA){1'b0}}, mp_c}];
+            mp_p[ml] = $signed({10'd0, mp_xl[ml]}) *
+                       ($signed({10'd0, mp_g[ml][15:8]}) - $signed({10'd0, mp_g[ml][7:0]}));
         end
     end
     reg  signed [26:0] mp_sum;
@@ -569,12 +595,18 @@ module xp_board #(
         mp_ok = 1'b1;
         for (mb = 0; mb < M; mb = mb + 1)
             if (mp_al[mb]) begin
-                mp_sum = mp_sum + $signed({19'd0, mp_xl[mb]}) *
-                         ($signed({19'd0, mp_g[mb][15:8]}) - $signed({19'd0, mp_g[mb][7:0]}));
+                mp_sum = mp_sum + {{9{mp_p[mb][17]}}, mp_p[mb]};
                 mp_ok = mp_ok & mp_v[mb];
             end
     end
     reg  [MB:0] sl_b;                             // slow path: the lane being done
+    // … its product from the lanes' above; an erased cell's x·(P − N), P, N ∈ {0, 255} (its
+    // stuck values): ±255·x or 0, no multiplier
+    wire signed [17:0] sl_p = mp_p[sl_b[MB-1:0]];
+    wire [7:0]  sl_x = mp_xl[sl_b[MB-1:0]];
+    wire signed [17:0] sl_x255 = $signed({2'd0, sl_x, 8'd0}) - $signed({10'd0, sl_x});
+    wire        sl_hp = dm_stuck_p == 2'd2, sl_hn = dm_stuck_n == 2'd2;
+    wire signed [17:0] sl_stuck = sl_hp == sl_hn ? 18'sd0 : sl_hp ? sl_x255 : -sl_x255;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -598,18 +630,39 @@ module xp_board #(
     wire signed [15:0] rv_a;
     xp_act #(.DAC_BITS(DAC_BITS)) act (.s(rv_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
                                        .relu(l_act[rv_l]), .a(rv_a));
-    // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K))
-    wire [15:0] run_k = pb(2) != 0 ? shape_all : shape_out;
-    wire [31:0] run_b1 = (MAX_REQUEST - 3) / (shape_in == 0 ? 32'd1 : {16'd0, shape_in});
-    wire [31:0] run_b2 = (MAX_REPLY - 11) / (run_k == 0 ? 32'd1 : {15'd0, run_k, 1'b0});
-    wire [31:0] run_bmax = run_b1 < run_b2 ? (run_b1 < MAX_BATCH ? run_b1 : MAX_BATCH) :
-                                             (run_b2 < MAX_BATCH ? run_b2 : MAX_BATCH);
-    wire [31:0] run_len = 32'd3 + {16'd0, pw(0)} * {16'd0, shape_in};
+    // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
+    // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
+    // CONFIGURE commits (S_DIV), kept in bm0 / bm1
     wire [7:0]  b_p2 = pb(2);
-    wire [7:0]  rv_xck = rxbuf[rv_xi[RXA-1:0] + 5];  // input code being checked
+    reg  [15:0] bm0, bm1;           // (max_batch < 2^16: INFO's u16)
+    reg  [15:0] bm_b1;              // min(max_batch, (max_request − 3) / n_in), while computed
+    wire [31:0] run_bmax = {16'd0, b_p2[0] ? bm1 : bm0};
+    // 3 + B·n_in, used once 1 ≤ B ≤ Bmax ≤ max_batch (B narrowed to that) and n_in ≤ 4096
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0] w_p0 = pw(0);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [BB+12:0] run_bn = {13'd0, w_p0[BB-1:0]} * {{BB{1'b0}}, shape_in[12:0]};
+    wire [31:0] run_len = 32'd3 + {{(19 - BB){1'b0}}, run_bn};
+
+    // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
+    // above and READ_CELLS' reported row limit: dividend and divisor < 2^17; the quotient is
+    // shifted into dv_n; S_DIVD takes it on (dv_job)
+    localparam [1:0] DV_B1 = 2'd0, DV_B2OUT = 2'd1, DV_B2ALL = 2'd2, DV_RC = 2'd3;
+    reg  [16:0] dv_n, dv_d, dv_rem;
+    reg  [4:0]  dv_i;               // quotient bits left, less one
+    reg  [1:0]  dv_job;
+    wire [17:0] dv_try = {dv_rem, dv_n[16]};
+    wire        dv_ge = dv_try >= {1'b0, dv_d};
+    wire [15:0] dv_q16 = dv_n[15:0];
+    localparam [31:0] BM_REQ_32 = MAX_REQUEST - 3, BM_REP_32 = MAX_REPLY - 11;
+    localparam [16:0] MAX_BATCH_17 = MAX_BATCH[16:0], MAX_REPLY_17 = MAX_REPLY[16:0],
+                      BM_REQ = BM_REQ_32[16:0], BM_REP = BM_REP_32[16:0];
 
     // ---- command sequencing ----
-    reg [31:0] po;                  // payload offset being checked
+    // payload offset being checked: ≤ the payload's length (it moves past a field only once
+    // the length check for it passed), so po + 10 < 2^(RXA+1)
+    reg  [RXA:0] po;
+    wire [31:0]  po32 = {{(31 - RXA){1'b0}}, po};
     reg [3:0]  ci_l;                // CONFIGURE: layer being parsed
     reg [3:0]  ci_f;                // CONFIGURE: field of the layer
     reg [15:0] ci_ti;               // CONFIGURE: tiles of the layer read so far
@@ -617,11 +670,13 @@ module xp_board #(
     reg [7:0]  ci_tbase;            // CONFIGURE: tiles of earlier layers
     reg [CLR_A-1:0] clr_i;
     reg [15:0] op_t, op_c0, op_nc, op_r0;  // command fields (SET_ADC, cell rectangles)
-    reg [31:0] op_i, op_n;          // element being processed, elements in all
+    // elements: ≤ R·C (a rectangle) or < 2^16 (a list)
+    localparam OPW = RB + CB > 17 ? RB + CB : 17;
+    reg [OPW-1:0] op_i, op_n;       // element being processed, elements in all
     reg [9:0]  op_rr;               // rectangle walk: row and column within the rectangle
     reg [7:0]  op_cc;
     reg [1:0]  op_mode;             // 0 WRITE_CELLS, 1 WRITE_LIST, 2 READ_CELLS
-    reg [31:0] op_changed;
+    reg [OPW:0] op_changed;         // ≤ 2 · op_n
 
     localparam [1:0] M_WCELLS = 2'd0, M_WLIST = 2'd1, M_READ = 2'd2;
 
@@ -636,6 +691,31 @@ module xp_board #(
             r_idx <= 0;
             r_crcn <= 3'd0;
             state <= S_RX;
+        end
+    endtask
+
+    // read n (≤ 10) request bytes from payload offset o into win[0 …], then go to state ret
+    /* verilator lint_off UNUSEDSIGNAL */ // o's top bit: beyond RXCAP (past the payload: unused)
+    task fetch(input [RXA:0] o, input [3:0] n, input [5:0] ret);
+        begin
+            f_a <= o[RXA-1:0] + {{(RXA - 2){1'b0}}, 2'd2};
+            f_n <= n;
+            f_k <= 4'd0;
+            f_ret <= ret;
+            state <= S_FETCH;
+        end
+    endtask
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // divide n by d (both < 2^17, d ≠ 0), then S_DIVD does job
+    task div(input [16:0] n, input [16:0] d, input [1:0] job);
+        begin
+            dv_n <= n;
+            dv_d <= d;
+            dv_rem <= 17'd0;
+            dv_i <= 5'd16;
+            dv_job <= job;
+            state <= S_DIV;
         end
     endtask
 
@@ -673,8 +753,17 @@ module xp_board #(
         reply(ST_RANGE, 14, off, v, lo, hi);
     endtask
 
+    // WRITE_CELLS / READ_CELLS: rows · cols of the rectangle, used once both are in range
+    // (≤ R and ≤ C: the product is narrowed to that)
+    /* verilator lint_off UNUSEDSIGNAL */ // ≤ R and ≤ C where the product is used
+    wire [15:0] w_p6 = pw(6), w_p8 = pw(8);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [RB+CB-1:0] op_n2 = {{CB{1'b0}}, w_p6[RB-1:0]} * {{RB{1'b0}}, w_p8[CB-1:0]};
+    wire [31:0] wc_2n = {{(31 - RB - CB){1'b0}}, op_n2, 1'b0};
+    wire [31:0] wc_len = 32'd10 + wc_2n;
+
     // CONFIGURE: the limits of the field being checked
-    wire [15:0] cfg_nin = pw(po + 4);
+    wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
     wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
     wire [2:0]  lprev = li - 3'd1;
     wire [12:0] c_prev_nout = ci_l != 0 ? c_nout[lprev] : 13'd0;
@@ -682,29 +771,28 @@ module xp_board #(
     wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH ? cfg_win : MAX_WIDTH;
     wire [31:0] cfg_need = (({19'd0, c_nin[li]} + {31'd0, c_bias[li]} + ROWS - 1) / ROWS) *
                            (({19'd0, c_nout[li]} + COLS - 1) / COLS);
-    wire [15:0] cfg_tile = pw(po);
+    wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
     wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
     /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
     wire [7:0]  ct_idx = ci_tbase + ci_ti[7:0];     // the tile's place in the tile lists
     /* verilator lint_on UNUSEDSIGNAL */
 
     // the cell of the current element: tile, row, column, codes
-    wire [31:0] lrec = 32'd4 + 32'd6 * op_i;         // WRITE_LIST record offset
-    wire [15:0] el_r = op_mode == M_WLIST ? pw(lrec) : op_r0 + {6'd0, op_rr};
-    wire [15:0] el_c = op_mode == M_WLIST ? pw(lrec + 2) : op_c0 + {8'd0, op_cc};
+    // (WRITE_LIST: its record in win[0 … 5]; WRITE_CELLS: its codes in win[0 … 1])
+    wire [15:0] el_r = op_mode == M_WLIST ? win_w0 : op_r0 + {6'd0, op_rr};
+    wire [15:0] el_c = op_mode == M_WLIST ? win_w2 : op_c0 + {8'd0, op_cc};
     /* verilator lint_off UNUSEDSIGNAL */ // codes are checked ≤ CMAX: the high bits are 0
-    wire [7:0]  el_kp = op_mode == M_WLIST ? pb(lrec + 4) : pb(32'd10 + 32'd2 * op_i);
-    wire [7:0]  el_km = op_mode == M_WLIST ? pb(lrec + 5) : pb(32'd11 + 32'd2 * op_i);
+    wire [7:0]  el_kp = op_mode == M_WLIST ? win[4] : win[0];
+    wire [7:0]  el_km = op_mode == M_WLIST ? win[5] : win[1];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */ // wide products and whole bytes, used in part
     wire [31:0] el_vrow_w = {16'd0, op_t} * ROWS + {16'd0, el_r};
     wire [31:0] el_addr_w = (el_vrow_w / M) * COLS + {16'd0, el_c};
     wire [31:0] el_bank_w = el_vrow_w % M;
-    wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + op_i;
+    wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + {{(32 - OPW){1'b0}}, op_i};
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
     wire [31:0] el_vword_w = el_vrow_w / M;
     wire [31:0] cl_vword_w = cl_vrow_w / M;
-    wire [31:0] x0_off_w = 32'd5 + {16'd0, rv_i} * {19'd0, l_nin[0]} + {19'd0, rv_xn};
     wire [31:0] x0_word_w = {19'd0, rv_xn} / M;
     wire [31:0] out_word_w = {19'd0, rv_j} / M;
     wire [31:0] x0_bank_w = {19'd0, rv_xn} % M;
@@ -715,10 +803,11 @@ module xp_board #(
     wire [MB-1:0] el_bank = el_bank_w[MB-1:0];
     wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
     // fields read whole and then sliced (a function's result cannot be indexed)
-    wire [7:0]  b_p0 = pb(0), b_po = pb(po), b_po1 = pb(po + 1), b_po3 = pb(po + 3);
-    wire [15:0] w_po6 = pw(po + 6), w_po8 = pw(po + 8);
-    wire [7:0]  adc_gainb = pb(32'd6 + 32'd4 * op_i), adc_shb = pb(32'd7 + 32'd4 * op_i);
-    wire [15:0] adc_offw = pw(32'd8 + 32'd4 * op_i);
+    wire [7:0]  b_p0 = pb(0);
+    wire [7:0]  b_po = win[0], b_po1 = win[1], b_po3 = win[3];  // CONFIGURE: a layer's fields
+    wire [15:0] w_po6 = win_w6, w_po8 = win_w8;
+    wire [7:0]  adc_gainb = win[0], adc_shb = win[1];  // SET_ADC: a column's 4 bytes
+    wire [15:0] adc_offw = win_w2;
     /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- the memories' ports: one address per memory and cycle ----
@@ -751,13 +840,13 @@ module xp_board #(
         a_re = ma_issue;
         a_ra = {ab_src, rv_aword_w[ABA-2:0]};
         a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
-        a_wd = state == S_RUN_X0 ? rxbuf[x0_off_w[RXA-1:0]] : rv_a[7:0];
+        a_wd = state == S_RUN_X0 ? rb_q : rv_a[7:0];
         for (bk = 0; bk < M; bk = bk + 1)
             a_we[bk] = (state == S_RUN_X0 && rv_xn != l_nin[0] && x0_bank_w == bk) ||
                        (state == S_RUN_OUT && out_bank_w == bk);
         // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
         // ADC errors: cleared at power-up, written when computed
-        s_we = (state == S_CLEAR && clr_i < TCOLS) || (state == S_ADC_WR && op_i != {16'd0, op_nc});
+        s_we = (state == S_CLEAR && clr_i < TCOLS) || state == S_ADC_WR;
         s_wa = state == S_CLEAR ? clr_i[AA-1:0] : adc_a;
         s_wd = state == S_CLEAR ? {8'd1, 5'd0, 12'd0} : {adc_gainb, adc_shb[4:0], adc_offw[11:0]};
         e_we = (state == S_CLEAR && clr_i < TCOLS && !r_remember) ||
@@ -766,6 +855,21 @@ module xp_board #(
         e_wd = state == S_CLEAR ? 23'd0 : {1'b1, dm_eg, dm_eo};
     end
     assign se_re = state == S_RUN_QW;
+
+    // the request buffer: written as the frame arrives (S_RX); read by a fetch (S_FETCH) and by
+    // the loops that stream the request a byte a cycle: the byte at po + 1 while the one at po
+    // is checked (S_CODE_CK, S_RUN_XCK) or copied (S_RUN_X0), a vector's first input in S_RUN_V
+    always @* begin
+        rb_we = state == S_RX && dec_tvalid && dec_tready && rx_n < RXCAP[RXA:0];
+        rb_wa = rx_n[RXA-1:0];
+        rb_re = (state == S_FETCH && f_k != f_n) || state == S_CODE_CK || state == S_RUN_XCK ||
+                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != l_nin[0]);
+        rb_ra = state == S_FETCH ? f_a :
+                po[RXA-1:0] + {{(RXA - 2){1'b0}}, state == S_RUN_V ? 2'd2 : 2'd3};
+    end
+    xp_ram_dp #(.W(8), .DEPTH(RXCAP)) rxbuf (
+        .clk(clk), .we(rb_we), .wa(rb_wa), .wd(dec_tdata), .wm(8'hFF),
+        .re(rb_re), .ra(rb_ra), .q(rb_q));
     xp_ram_dp #(.W(25), .DEPTH(TCOLS)) adc_set (
         .clk(clk), .we(s_we), .wa(s_wa), .wd(s_wd), .wm({25{1'b1}}),
         .re(se_re), .ra(rv_adc), .q(s_q));
@@ -796,10 +900,10 @@ module xp_board #(
         S_RX: begin
             dec_tready <= 1'b1;
             if (dec_tvalid && dec_tready) begin
-                if (rx_n < RXCAP[RXA:0]) begin
-                    rxbuf[rx_n[RXA-1:0]] <= dec_tdata;
+                if (rx_n < RXCAP[RXA:0])                   // (rxbuf: the port above)
                     rx_n <= rx_n + 1'b1;
-                end
+                if (rx_n >= 2 && rx_n < HDR + 2)
+                    hdr[rx_n[3:0] - 4'd2] <= dec_tdata;
                 if (rx_n == 0)
                     f_cmd <= dec_tdata;
                 if (rx_n == 1)
@@ -889,8 +993,7 @@ module xp_board #(
                 if (plen_req != 8) begin
                     err_len(plen_req, 8);
                 end else begin
-                    nseed <= {rxbuf[9], rxbuf[8], rxbuf[7], rxbuf[6],
-                              rxbuf[5], rxbuf[4], rxbuf[3], rxbuf[2]};
+                    nseed <= {hdr[7], hdr[6], hdr[5], hdr[4], hdr[3], hdr[2], hdr[1], hdr[0]};
                     pulses <= 56'd0;
                     infer <= 40'd0;
                 end
@@ -918,15 +1021,17 @@ module xp_board #(
                     err_range(4, {16'd0, pw(4)}, 1, COLS - {16'd0, pw(2)});
                 else if (plen_req != 32'd6 + 32'd4 * {16'd0, pw(4)})
                     err_len(plen_req, 32'd6 + 32'd4 * {16'd0, pw(4)});
-                else
-                    state <= S_ADC_CK;
+                else begin
+                    po <= 6;                               // the first column's fields
+                    fetch(6, 4, S_ADC_CK);
+                end
             end
             CMD_WRITE_CELLS, CMD_READ_CELLS: begin
                 op_t <= pw(0);
                 op_r0 <= pw(2);
                 op_c0 <= pw(4);
                 op_nc <= pw(8);
-                op_n <= {16'd0, pw(6)} * {16'd0, pw(8)};
+                op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
                 op_mode <= f_cmd == CMD_READ_CELLS ? M_READ : M_WCELLS;
                 if (f_cmd == CMD_WRITE_CELLS && plen_req < 10)
                     err_len(plen_req, 10);
@@ -942,20 +1047,23 @@ module xp_board #(
                     err_range(6, {16'd0, pw(6)}, 1, ROWS - {16'd0, pw(2)});
                 else if (pw(8) < 1 || {16'd0, pw(8)} > COLS - {16'd0, pw(4)})
                     err_range(8, {16'd0, pw(8)}, 1, COLS - {16'd0, pw(4)});
-                else if (f_cmd == CMD_READ_CELLS &&
-                         {16'd0, pw(6)} > MAX_REPLY / (32'd2 * {16'd0, pw(8)}))
-                    err_range(6, {16'd0, pw(6)}, 1, MAX_REPLY / (32'd2 * {16'd0, pw(8)}));
+                else if (f_cmd == CMD_READ_CELLS && wc_2n > MAX_REPLY_32)
+                    // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it
+                    // reports is divided out (S_DIV) only then
+                    div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
                 else if (f_cmd == CMD_WRITE_CELLS &&
-                         plen_req != 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)})
-                    err_len(plen_req, 32'd10 + 32'd2 * {16'd0, pw(6)} * {16'd0, pw(8)});
+                         plen_req != wc_len)
+                    err_len(plen_req, wc_len);
                 else if (f_cmd == CMD_READ_CELLS)
                     state <= S_CELL;
-                else
-                    state <= S_CODE_CK;
+                else begin
+                    po <= 10;                              // the first code
+                    fetch(10, 1, S_CODE_CK);
+                end
             end
             CMD_WRITE_LIST: begin
                 op_t <= pw(0);
-                op_n <= {16'd0, pw(2)};
+                op_n <= {{(OPW - 16){1'b0}}, pw(2)};
                 op_mode <= M_WLIST;
                 if (plen_req < 4)
                     err_len(plen_req, 4);
@@ -965,14 +1073,14 @@ module xp_board #(
                     err_range(2, 0, 1, 65535);
                 else if (plen_req != 32'd4 + 32'd6 * {16'd0, pw(2)})
                     err_len(plen_req, 32'd4 + 32'd6 * {16'd0, pw(2)});
-                else
-                    state <= S_LIST_CK;
+                else begin
+                    po <= 4;                               // the first record
+                    fetch(4, 6, S_LIST_CK);
+                end
             end
             CMD_RUN: begin
                 rv_b <= pw(0);
                 rv_flags <= b_p2[0];
-                rv_k <= run_k;
-                rv_xi <= 0;
                 if (plen_req < 3)
                     err_len(plen_req, 3);
                 else if (b_p2 > 1)
@@ -983,35 +1091,43 @@ module xp_board #(
                     reply(ST_BATCH, 8, {16'd0, pw(0)}, run_bmax, 0, 0);
                 else if (plen_req != run_len)
                     err_len(plen_req, run_len);
-                else
-                    state <= S_RUN_XCK;
+                else begin
+                    po <= 3;                               // the first input code
+                    if (DAC_BITS < 8)
+                        fetch(3, 1, S_RUN_XCK);
+                    else
+                        state <= S_RUN_XCK;
+                end
             end
             default: reply(ST_CMD, 0, 0, 0, 0, 0);
             endcase
         end
         S_RUN_XCK: begin
-            // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits); then the
-            // reply's header: B, flags, n0
-            if (DAC_BITS < 8 && rv_xi < {16'd0, rv_b} * {16'd0, shape_in}) begin
+            // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits): the one at
+            // po is in rb_q (the port reads the next); the codes end at the payload's end (its
+            // length 3 + B·n_in was checked). Then the reply's header: B, flags, n0
+            if (DAC_BITS < 8 && po32 < plen_req) begin
                 /* verilator lint_off CMPCONST */ // constant with 8 DAC bits (not reached)
-                if (rv_xck > XMAX)
+                if (rb_q > XMAX)
                 /* verilator lint_on CMPCONST */
-                    err_range(32'd3 + rv_xi, {24'd0, rv_xck}, 0, {24'd0, XMAX});
+                    err_range(po32, {24'd0, rb_q}, 0, {24'd0, XMAX});
                 else
-                    rv_xi <= rv_xi + 1;
+                    po <= po + 1;
             end else begin
                 rv_n0 <= infer;                           // the reply's header: S_GEN
                 rv_o <= 18;
                 rv_i <= 0;
+                po <= 3;                                  // vector 0's first input
                 state <= S_RUN_V;
             end
         end
         S_RUN_V: begin
-            // the next vector: layer 0 from the request, inference index N + i
+            // the next vector: layer 0 from the request (its first input at po: the port
+            // reads it), inference index N + i
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
                 r_pre_from <= 18;
-                reply(ST_OK, run_plen[TXA-1:0], 0, 0, 0, 0);
+                reply(ST_OK, rv_o - 7, 0, 0, 0, 0);      // 11 + 2·B·K: rv_o is 18 + 2·B·K
             end else begin
                 rv_l <= 0;
                 rv_tbase <= 0;
@@ -1023,11 +1139,14 @@ module xp_board #(
             end
         end
         S_RUN_X0: begin
-            // the vector's inputs into the input banks, one a cycle (the memory port above)
-            if (rv_xn == l_nin[0])
+            // the vector's inputs into the input banks, one a cycle (the memory ports above:
+            // the one at po, read the cycle before, is written while the next is read)
+            if (rv_xn == l_nin[0]) begin
                 state <= S_RUN_J;
-            else
+            end else begin
                 rv_xn <= rv_xn + 1'b1;
+                po <= po + 1;
+            end
         end
         S_RUN_J: begin
             // the next output of the layer: its first row block
@@ -1130,9 +1249,7 @@ module xp_board #(
                 state <= S_RUN_MA;
             end else if (!mp_al[sl_b[MB-1:0]] || mp_v[sl_b[MB-1:0]]) begin
                 if (mp_al[sl_b[MB-1:0]])
-                    rv_acc <= rv_acc + $signed({19'd0, mp_xl[sl_b[MB-1:0]]}) *
-                              ($signed({19'd0, mp_g[sl_b[MB-1:0]][15:8]}) -
-                               $signed({19'd0, mp_g[sl_b[MB-1:0]][7:0]}));
+                    rv_acc <= rv_acc + {{9{sl_p[17]}}, sl_p};
                 sl_b <= sl_b + 1'b1;
             end else if (!rv_qa) begin
                 if (dm_req && dm_ready)
@@ -1140,9 +1257,7 @@ module xp_board #(
                 else
                     dm_req <= 1'b1;
             end else if (dm_valid) begin
-                rv_acc <= rv_acc + $signed({19'd0, mp_xl[sl_b[MB-1:0]]}) *
-                          ($signed({19'd0, dm_stuck_p == 2'd2 ? 8'd255 : 8'd0}) -
-                           $signed({19'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0}));
+                rv_acc <= rv_acc + {{9{sl_stuck[17]}}, sl_stuck};
                 rv_qa <= 1'b0;
                 sl_b <= sl_b + 1'b1;
             end
@@ -1203,10 +1318,11 @@ module xp_board #(
                     c_l <= b_p0[3:0];
                     po <= 1;
                     ci_f <= 1;
+                    fetch(1, 10, S_CFG);                   // layer 0's fields
                 end
             end else if (ci_l == c_l) begin                // after the last layer
-                if (po != plen_req) begin
-                    err_len(plen_req, po);
+                if (po32 != plen_req) begin
+                    err_len(plen_req, po32);
                 end else begin
                     net_l <= c_l;
                     net_nall <= ci_nall;
@@ -1222,58 +1338,60 @@ module xp_board #(
                     for (k = 0; k < TILES; k = k + 1)
                         net_tiles[k] <= c_tiles[k];
                     reply(ST_OK, 6, 0, 0, 0, 0);
+                    div(BM_REQ, {4'd0, c_nin[0]}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
             end else begin
                 case (ci_f)
-                4'd1: if (plen_req < po + 1) err_len(plen_req, po + 1);
-                      else if (pb(po) > 1 || (ci_l + 4'd1 < c_l && pb(po) != 1))
-                          err_range(po, {24'd0, pb(po)}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
+                4'd1: if (plen_req < po32 + 1) err_len(plen_req, po32 + 1);
+                      else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
+                          err_range(po32, {24'd0, b_po}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
                       else begin
                           c_act[li] <= b_po[0];
                           ci_f <= 2;
                       end
-                4'd2: if (plen_req < po + 2) err_len(plen_req, po + 2);
-                      else if (pb(po + 1) > 1) err_range(po + 1, {24'd0, pb(po + 1)}, 0, 1);
+                4'd2: if (plen_req < po32 + 2) err_len(plen_req, po32 + 2);
+                      else if (b_po1 > 1) err_range(po32 + 1, {24'd0, b_po1}, 0, 1);
                       else begin
                           c_bias[li] <= b_po1[0];
                           ci_f <= 3;
                       end
-                4'd3: if (plen_req < po + 3) err_len(plen_req, po + 3);
+                4'd3: if (plen_req < po32 + 3) err_len(plen_req, po32 + 3);
                       else begin
-                          c_amul[li] <= pb(po + 2);
+                          c_amul[li] <= win[2];
                           ci_f <= 4;
                       end
-                4'd4: if (plen_req < po + 4) err_len(plen_req, po + 4);
-                      else if (pb(po + 3) > 15) err_range(po + 3, {24'd0, pb(po + 3)}, 0, 15);
+                4'd4: if (plen_req < po32 + 4) err_len(plen_req, po32 + 4);
+                      else if (b_po3 > 15) err_range(po32 + 3, {24'd0, b_po3}, 0, 15);
                       else begin
                           c_ash[li] <= b_po3[3:0];
                           ci_f <= 5;
                       end
-                4'd5: if (plen_req < po + 6) err_len(plen_req, po + 6);
+                4'd5: if (plen_req < po32 + 6) err_len(plen_req, po32 + 6);
                       else if (ci_l != 0 && cfg_nin != {3'd0, c_prev_nout})
-                          err_range(po + 4, {16'd0, cfg_nin}, {19'd0, c_prev_nout},
+                          err_range(po32 + 4, {16'd0, cfg_nin}, {19'd0, c_prev_nout},
                                     {19'd0, c_prev_nout});
                       else if (cfg_nin < 1 || {16'd0, cfg_nin} > cfg_inmax)
-                          err_range(po + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
+                          err_range(po32 + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
                       else begin
                           c_nin[li] <= cfg_nin[12:0];
                           ci_f <= 6;
                       end
-                4'd6: if (plen_req < po + 8) err_len(plen_req, po + 8);
+                4'd6: if (plen_req < po32 + 8) err_len(plen_req, po32 + 8);
                       else if (w_po6 < 1 || w_po6 > MAX_WIDTH)
-                          err_range(po + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
+                          err_range(po32 + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
                       else begin
                           c_nout[li] <= w_po6[12:0];
                           ci_f <= 7;
                       end
-                4'd7: if (plen_req < po + 10) err_len(plen_req, po + 10);
+                4'd7: if (plen_req < po32 + 10) err_len(plen_req, po32 + 10);
                       else if ({16'd0, w_po8} != cfg_need)
-                          err_range(po + 8, {16'd0, w_po8}, cfg_need, cfg_need);
+                          err_range(po32 + 8, {16'd0, w_po8}, cfg_need, cfg_need);
                       else begin
                           c_ntiles[li] <= w_po8;
                           ci_ti <= 0;
                           po <= po + 10;
                           ci_f <= 8;
+                          fetch(po + 10, 2, S_CFG);        // the first tile entry
                       end
                 default: begin                             // the tile list
                     if (ci_ti == c_ntiles[li]) begin
@@ -1281,70 +1399,86 @@ module xp_board #(
                         ci_tbase <= ci_tbase + c_ntiles[li][7:0];
                         ci_l <= ci_l + 1'b1;
                         ci_f <= 1;
-                    end else if (plen_req < po + 2) begin
-                        err_len(plen_req, po + 2);
+                        if (ci_l + 1'b1 != c_l)
+                            fetch(po, 10, S_CFG);          // the next layer's fields
+                    end else if (plen_req < po32 + 2) begin
+                        err_len(plen_req, po32 + 2);
                     end else if (cfg_tile >= TILES) begin
-                        err_range(po, {16'd0, cfg_tile}, 0, TILES - 1);
+                        err_range(po32, {16'd0, cfg_tile}, 0, TILES - 1);
                     end else if (c_used[cfg_ti] != 0) begin
-                        reply(ST_CONFLICT, 8, po, {16'd0, cfg_tile},
+                        reply(ST_CONFLICT, 8, po32, {16'd0, cfg_tile},
                               {16'd0, c_used[cfg_ti] - 16'd1}, 0);
                     end else begin
-                        c_used[cfg_ti] <= po[15:0] + 16'd1;
+                        c_used[cfg_ti] <= po32[15:0] + 16'd1;
                         c_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
                         ci_ti <= ci_ti + 1'b1;
                         po <= po + 2;
+                        fetch(po + 2, 2, S_CFG);           // the next tile entry
                     end
                 end
                 endcase
             end
         end
         S_ADC_CK: begin
-            // every column's shift and offset, in order, before anything is set
-            if (op_i == {16'd0, op_nc}) begin
-                op_i <= 0;
-                state <= S_ADC_WR;
-            end else if (adc_shb > 31) begin
-                err_range(32'd7 + 32'd4 * op_i, {24'd0, adc_shb}, 0, 31);
+            // every column's shift and offset, in order, before anything is set: column op_i's
+            // four bytes (at po = 6 + 4·op_i) are in win
+            if (adc_shb > 31) begin
+                err_range(po32 + 1, {24'd0, adc_shb}, 0, 31);
             end else if ($signed(adc_offw) < -16'sd2048 || $signed(adc_offw) > 16'sd2047) begin
-                err_range(32'd8 + 32'd4 * op_i, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
+                err_range(po32 + 2, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
                           32'd2047);
+            end else if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
+                op_i <= 0;                                 // all pass: set them, from the first
+                po <= 6;
+                fetch(6, 4, S_ADC_WR);
             end else begin
                 op_i <= op_i + 1;
+                po <= po + 4;
+                fetch(po + 4, 4, S_ADC_CK);
             end
         end
         S_ADC_WR: begin
-            if (op_i == {16'd0, op_nc}) begin
+            // column op_i (in win) is written (the memory port above)
+            if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
                 state <= S_GEN;
             end else begin
-                op_i <= op_i + 1;                          // the memory port above writes
+                op_i <= op_i + 1;
+                po <= po + 4;
+                fetch(po + 4, 4, S_ADC_WR);
             end
         end
         S_CODE_CK: begin
-            // WRITE_CELLS: every code, in order, before anything is programmed
-            if (op_i == 32'd2 * op_n) begin
-                op_i <= 0;
-                state <= S_CELL;
-            end else if ({24'd0, pb(32'd10 + op_i)} > CMAX) begin
-                err_range(32'd10 + op_i, {24'd0, pb(32'd10 + op_i)}, 0, CMAX);
+            // WRITE_CELLS: every code, in order, before anything is programmed: the one at po
+            // is in rb_q (the port reads the next); the codes end at the payload's end (its
+            // length 10 + 2·n was checked)
+            if (po32 == plen_req) begin
+                po <= 10;
+                fetch(10, 2, S_CELL);                      // the first cell's codes
+            end else if ({24'd0, rb_q} > CMAX) begin
+                err_range(po32, {24'd0, rb_q}, 0, CMAX);
             end else begin
-                op_i <= op_i + 1;
+                po <= po + 1;
             end
         end
         S_LIST_CK: begin
-            // WRITE_LIST: every record, in order, before anything is programmed
-            if (op_i == op_n) begin
-                op_i <= 0;
-                state <= S_CELL;
-            end else if (pw(lrec) >= ROWS) begin
-                err_range(lrec, {16'd0, pw(lrec)}, 0, ROWS - 1);
-            end else if (pw(lrec + 2) >= COLS) begin
-                err_range(lrec + 2, {16'd0, pw(lrec + 2)}, 0, COLS - 1);
-            end else if ({24'd0, pb(lrec + 4)} > CMAX) begin
-                err_range(lrec + 4, {24'd0, pb(lrec + 4)}, 0, CMAX);
-            end else if ({24'd0, pb(lrec + 5)} > CMAX) begin
-                err_range(lrec + 5, {24'd0, pb(lrec + 5)}, 0, CMAX);
+            // WRITE_LIST: every record, in order, before anything is programmed: record op_i
+            // (at po = 4 + 6·op_i) is in win
+            if (el_r >= ROWS) begin
+                err_range(po32, {16'd0, el_r}, 0, ROWS - 1);
+            end else if (el_c >= COLS) begin
+                err_range(po32 + 2, {16'd0, el_c}, 0, COLS - 1);
+            end else if ({24'd0, el_kp} > CMAX) begin
+                err_range(po32 + 4, {24'd0, el_kp}, 0, CMAX);
+            end else if ({24'd0, el_km} > CMAX) begin
+                err_range(po32 + 5, {24'd0, el_km}, 0, CMAX);
+            end else if (op_i + 1 == op_n) begin
+                op_i <= 0;                                 // all pass: program them
+                po <= 4;
+                fetch(4, 6, S_CELL);
             end else begin
                 op_i <= op_i + 1;
+                po <= po + 6;
+                fetch(po + 6, 6, S_LIST_CK);
             end
         end
         S_CELL: begin
@@ -1354,8 +1488,9 @@ module xp_board #(
                     r_pre_from <= 7;
                     reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
                 end else begin
-                    tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] + 32'd2 * op_n;
-                    reply(ST_OK, 4, op_changed, 0, 0, 0);
+                    tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] +
+                                                   {{(31 - OPW){1'b0}}, op_n, 1'b0};
+                    reply(ST_OK, 4, {{(31 - OPW){1'b0}}, op_changed}, 0, 0, 0);
                 end
             end else begin
                 cl_t <= op_t[7:0];
@@ -1430,8 +1565,8 @@ module xp_board #(
                     pr_req <= 1'b1;
                     state <= S_PR;
                 end else begin                             // both drawn: program (above)
-                    op_changed <= op_changed + {31'd0, gp_new != cl_old[15:8]} +
-                                  {31'd0, gn_new != cl_old[7:0]};
+                    op_changed <= op_changed + {{OPW{1'b0}}, gp_new != cl_old[15:8]} +
+                                  {{OPW{1'b0}}, gn_new != cl_old[7:0]};
                     pulses <= pulses + 56'd2;
                     state <= S_CELL_WR;
                 end
@@ -1444,7 +1579,7 @@ module xp_board #(
             state <= S_CELL_WR;
         end
         S_CELL_WR: begin
-            // the next element
+            // the next element (WRITE_*: its record or codes into win first)
             op_i <= op_i + 1;
             if ({24'd0, op_cc} + 32'd1 == {16'd0, op_nc}) begin
                 op_cc <= 0;
@@ -1452,7 +1587,51 @@ module xp_board #(
             end else begin
                 op_cc <= op_cc + 1'b1;
             end
-            state <= S_CELL;
+            if (op_mode == M_READ || op_i + 1 == op_n) begin
+                state <= S_CELL;
+            end else if (op_mode == M_WLIST) begin
+                po <= po + 6;
+                fetch(po + 6, 6, S_CELL);
+            end else begin
+                po <= po + 2;
+                fetch(po + 2, 2, S_CELL);
+            end
+        end
+        S_DIV: begin
+            dv_rem <= dv_ge ? dv_try[16:0] - dv_d : dv_try[16:0];
+            dv_n <= {dv_n[15:0], dv_ge};
+            dv_i <= dv_i - 1'b1;
+            if (dv_i == 5'd0)
+                state <= S_DIVD;
+        end
+        S_DIVD: begin
+            // the quotient dv_n: Bmax's three (a CONFIGURE has committed: the shapes are the
+            // new network's), or READ_CELLS' row limit
+            case (dv_job)
+            DV_B1: begin
+                bm_b1 <= dv_n < MAX_BATCH_17 ? dv_q16 : MAX_BATCH_17[15:0];
+                div(BM_REP, {shape_out, 1'b0}, DV_B2OUT);
+            end
+            DV_B2OUT: begin
+                bm0 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
+                div(BM_REP, {shape_all, 1'b0}, DV_B2ALL);
+            end
+            DV_B2ALL: begin
+                bm1 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
+                state <= S_GEN;                            // the CONFIGURE's reply
+            end
+            default: err_range(6, {16'd0, pw(6)}, 1, {15'd0, dv_n});
+            endcase
+        end
+        S_FETCH: begin
+            // f_n request bytes into win (the port reads byte f_k at f_a, the cycle before
+            // it lands), then back to f_ret
+            if (f_k != 4'd0)
+                win[f_k - 4'd1] <= rb_q;
+            f_a <= f_a + 1'b1;
+            f_k <= f_k + 4'd1;
+            if (f_k == f_n)
+                state <= f_ret;
         end
         S_GEN: begin
             // header and payload, one byte a cycle (prewritten payloads: two), into txbuf or
@@ -1574,6 +1753,7 @@ module xp_board #(
     c_program_changes_nothing: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
         pr_p != pulses && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
     c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && cell_v);
+    c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && dv_job == DV_RC);
     c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && !cell_v);
     c_run_programmed_group: cover property (@(posedge clk) state == S_RUN_MA && mp_valid && mp_ok);
     c_run_stuck_at_max_cell: cover property (@(posedge clk) state == S_RUN_SLOW && rv_qa && dm_valid &&
