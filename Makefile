@@ -62,6 +62,7 @@ help:
 	@echo "make bench      C model, link, twin/deployment, virtual-board and UART line-rate benchmarks (THREADS=$(THREADS))"
 	@echo "make bitstream BOARD=icebreaker|hx8k   yosys + nextpnr + icepack -> $(BUILD)/BOARD/xpnn.bin and report.json (docs/boards.md)"
 	@echo "make program BOARD=icebreaker|hx8k [FLASH=1]   load it onto an attached board (openFPGALoader)"
+	@echo "make synth-check  both boards synthesised, their area within 10 % of constraints/*.synth-baseline.json"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
 	@echo "make protodoc   regenerate the byte-level examples in docs/protocol.md (only with a protocol change)"
@@ -253,6 +254,7 @@ TEST_STEPS = \
   "conform-ftdi=set -o pipefail; XPNN_FAKE_FTDI=short=3,zero=5,seed=$(SEED) $(BUILD)/xpnn-conform-ftdi --seed $(SEED) --port ftdi://0403:6010/B | grep -v '^ok - '" \
   "tty=bash tests/test_tty.sh $(BUILD) $(SEED)" \
   "boards=bash tests/test_boards.sh $(BUILD)" \
+  "fpga-synth=$(MAKE) --no-print-directory -j2 DEPS=0 synth-check" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
   "protocol-indep=$(MAKE) --no-print-directory DEPS=0 protocol-indep" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \
@@ -459,7 +461,7 @@ FPGA_BAUD_hx8k := 1000000
 FPGA_PARAMS_hx8k := ROWS=64 COLS=32 TILES=2 MAX_REQUEST=256 MAX_REPLY=256 MAX_BATCH=4 \
   MACS_PER_CYCLE=1 CLKS_PER_BIT=12
 FPGA_RTL := $(sort $(wildcard rtl/*.v)) $(sort $(wildcard rtl/boards/*.v))
-ifneq ($(filter bitstream bitstream-baseline program,$(MAKECMDGOALS)),)
+ifneq ($(filter bitstream bitstream-baseline synth-baseline program,$(MAKECMDGOALS)),)
 ifeq ($(filter $(BOARD),$(BOARDS)),)
 $(error BOARD=$(BOARD): must be one of $(BOARDS))
 endif
@@ -495,16 +497,30 @@ fpga-report-$(1): $(BUILD)/$(1)/xpnn.bin
 	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
 	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) $(FPGA_REPORT_FLAGS)
 .PHONY: fpga-report-$(1)
+# the area gate on the synthesis alone (no placement): runs while the design does not fit
+fpga-synth-$(1): $(BUILD)/$(1)/xpnn.json
+	@python3 scripts/fpga_report.py $(1) $(BUILD)/$(1) constraints/$(1).synth-baseline.json --synth-only \
+	  device=$(patsubst --%,%,$(firstword $(FPGA_DEV_$(1)))) target_mhz=$(FPGA_MHZ_$(1)) baud=$(FPGA_BAUD_$(1)) \
+	  macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
+	  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) \
+	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
+	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) $(FPGA_REPORT_FLAGS)
+.PHONY: fpga-synth-$(1)
 endef
 $(foreach b,$(BOARDS),$(eval $(call fpga_board,$(b))))
 bitstream: fpga-report-$(BOARD)
 bitstream-baseline: $(BUILD)/$(BOARD)/xpnn.bin
 	@$(MAKE) --no-print-directory fpga-report-$(BOARD) FPGA_REPORT_FLAGS=--update-baseline
 bitstreams: $(BOARDS:%=fpga-report-%)
+# make test: both boards synthesised (about 3 minutes each), their SB_LUT4, flip-flops, EBR,
+# SPRAM and DSPs within 10 % of constraints/<board>.synth-baseline.json
+synth-check: $(BOARDS:%=fpga-synth-%)
+synth-baseline: $(BUILD)/$(BOARD)/xpnn.json
+	@$(MAKE) --no-print-directory fpga-synth-$(BOARD) FPGA_REPORT_FLAGS=--update-baseline
 FLASH ?= 0
 program: $(BUILD)/$(BOARD)/xpnn.bin
 	@bash scripts/program.sh $(BOARD) $< $(if $(filter 1,$(FLASH)),flash,sram)
-.PHONY: bitstream bitstream-baseline bitstreams program
+.PHONY: bitstream bitstream-baseline bitstreams program synth-check synth-baseline
 
 # The virtual board behind its UART pins (sim/vboard.cpp with -DXPNN_VBOARD_UART): top
 # xp_board_uart at the iCEBreaker's configuration (FPGA_PARAMS_icebreaker: its geometry and

@@ -59,5 +59,23 @@ has out "Fmax 23.2 MHz is below the target clock 24 MHz" "names both clocks"
 expect 1 "no baseline" python3 "$ROOT/scripts/fpga_report.py" icebreaker "$R" "$R/none.json" $K
 has out "no baseline" "says the baseline is missing"
 
+# ---- the synthesis-only gate (make synth-check): yosys's stat alone ----
+S="$T/syn"
+mkdir -p "$S"
+stat() { # SB_LUT4 count
+	printf '     SB_CARRY                     3000\n     SB_DFFE                      4000\n     SB_LUT4                     %d\n     SB_MAC16                       20\n     SB_RAM40_4K                    48\n     SB_SPRAM256KA                   4\n' "$1" >"$S/yosys-stat.txt"
+}
+stat 12000
+expect 0 "synth-only: write a baseline" python3 "$ROOT/scripts/fpga_report.py" icebreaker "$S" "$S/base.json" --synth-only $K --update-baseline
+stat 13000
+expect 0 "synth-only: 8.3 % more SB_LUT4" python3 "$ROOT/scripts/fpga_report.py" icebreaker "$S" "$S/base.json" --synth-only $K
+has out "synthesis: SB_LUT4 13000/5280, FFs 4000, EBR 48/30, SPRAM 4/4, DSP 20/8; Fmax not known before placement" \
+	"prints the synthesis figures against the device"
+check "[ -s $S/synth-report.json ] && [ ! -e $S/report.json ]" "writes synth-report.json, not a placed report"
+stat 13300
+expect 1 "synth-only: 10.8 % more SB_LUT4" python3 "$ROOT/scripts/fpga_report.py" icebreaker "$S" "$S/base.json" --synth-only $K
+has out "luts grew from 12000 to 13300" "names the growth"
+has out "make synth-baseline BOARD=icebreaker" "says how to accept it"
+
 echo "test_boards: $PASS passed, $FAIL failed ($((SECONDS - start)) s)"
 [ "$FAIL" = 0 ]
