@@ -36,6 +36,7 @@ typedef Vxp_top_icebreaker Vtop;
 #endif
 
 #ifndef CPB
+// cppcheck-suppress preprocessorErrorDirective ; the unit's .mk always defines it
 #error "CPB: the top's CLKS_PER_BIT"
 #endif
 
