@@ -266,48 +266,17 @@ static long tcp_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 		     size_t errlen)
 {
 	struct tcp_ctx *c = t->ctx;
-	int64_t deadline = xpnn_deadline_after(timeout_ms);
-	size_t got = 0;
-	ssize_t k;
-	int r;
+	int eof;
+	long n = xpnn_fd_read(c->fd, buf, cap, xpnn_deadline_after(timeout_ms), 0, &eof);
 
-	if (!cap)
-		return 0;
-	for (;;) {
-		r = xpnn_fd_wait(c->fd, POLLIN, deadline);
-		if (r < 0) {
-			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
-			return XPNN_EIO;
-		}
-		if (r == 0)
-			return 0;
-		/* Take what has arrived, without waiting for more. */
-		while (got < cap) {
-			k = recv(c->fd, buf + got, cap - got, 0);
-			if (k > 0) {
-				got += (size_t)k;
-				continue;
-			}
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			/* End of stream or an error: hand out the bytes first; the next
-			 * read reports the closed connection. */
-			if (got)
-				return (long)got;
-			if (k == 0)
-				xpnn_errf(err, errlen, "%s: the board closed the connection: did the "
-					"server stop or restart?", c->name);
-			else
-				xpnn_errf(err, errlen, "%s: read failed: %s", c->name,
-					strerror(errno));
-			return XPNN_EIO;
-		}
-		if (got)
-			return (long)got;
-		/* Readable but nothing there (a spurious wakeup): wait out the rest. */
-	}
+	if (n >= 0)
+		return n;
+	if (eof)
+		xpnn_errf(err, errlen, "%s: the board closed the connection: did the server stop or "
+			  "restart?", c->name);
+	else
+		xpnn_errf(err, errlen, "%s: read failed: %s", c->name, strerror(errno));
+	return XPNN_EIO;
 }
 
 static void tcp_close(xpnn_transport *t)

@@ -350,49 +350,17 @@ static long tty_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms
 		     size_t errlen)
 {
 	struct tty_ctx *c = t->ctx;
-	int64_t deadline = xpnn_deadline_after(timeout_ms);
-	size_t got = 0;
-	ssize_t k;
-	int r;
+	int eof;
+	long n = xpnn_fd_read(c->fd, buf, cap, xpnn_deadline_after(timeout_ms), 1, &eof);
 
-	if (!cap)
-		return 0;
-	for (;;) {
-		r = xpnn_fd_wait(c->fd, POLLIN, deadline);
-		if (r < 0) {
-			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
-			return XPNN_EIO;
-		}
-		if (r == 0)
-			return 0;
-		/* Take what has arrived, without waiting for more. */
-		while (got < cap) {
-			k = read(c->fd, buf + got, cap - got);
-			if (k > 0) {
-				got += (size_t)k;
-				continue;
-			}
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			/* A non-blocking tty reads 0 only after a hangup; EIO is a device
-			 * error. Hand out the bytes first; the next read reports it. */
-			if (k == 0 && !(r & (POLLHUP | POLLERR)))
-				break;
-			if (got)
-				return (long)got;
-			if (k == 0 || errno == EIO)
-				xpnn_errf(err, errlen, "%s: %s", c->name, hangup_msg());
-			else
-				xpnn_errf(err, errlen, "%s: read failed: %s", c->name,
-					  strerror(errno));
-			return XPNN_EIO;
-		}
-		if (got)
-			return (long)got;
-		/* Readable but nothing there (a spurious wakeup): wait out the rest. */
-	}
+	if (n >= 0)
+		return n;
+	/* A non-blocking tty reads 0 only after a hangup; EIO is a device error too. */
+	if (eof || errno == EIO)
+		xpnn_errf(err, errlen, "%s: %s", c->name, hangup_msg());
+	else
+		xpnn_errf(err, errlen, "%s: read failed: %s", c->name, strerror(errno));
+	return XPNN_EIO;
 }
 
 static void tty_close(xpnn_transport *t)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Format into a caller's error buffer (err may be NULL). */
 __attribute__((format(printf, 3, 4))) static inline void xpnn_errf(char *err, size_t errlen,
@@ -76,6 +77,49 @@ static inline int xpnn_fd_wait(int fd, short ev, int64_t deadline)
 			return 0;
 		if (errno != EINTR)
 			return -1;
+	}
+}
+
+/* Read what has arrived on the non-blocking fd (a socket or a tty), waiting until the deadline
+ * for the first byte. Returns the bytes read (> 0), 0 when the deadline passed, or -1: *eof = 1
+ * at the end of the stream (a 0-byte read; with hup_only, only when poll also saw a hangup, as
+ * a tty's 0-byte read without one is spurious), else *eof = 0 and errno says why. Bytes already
+ * read are handed out first; the next call reports the end. */
+static inline long xpnn_fd_read(int fd, uint8_t *buf, size_t cap, int64_t deadline, int hup_only,
+				int *eof)
+{
+	size_t got = 0;
+
+	*eof = 0;
+	if (!cap)
+		return 0;
+	for (;;) {
+		int r = xpnn_fd_wait(fd, POLLIN, deadline);
+
+		if (r <= 0)
+			return r;
+		/* Take what has arrived, without waiting for more. */
+		while (got < cap) {
+			ssize_t k = read(fd, buf + got, cap - got);
+
+			if (k > 0) {
+				got += (size_t)k;
+				continue;
+			}
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (k == 0 && hup_only && !(r & (POLLHUP | POLLERR)))
+				break;
+			if (got)
+				return (long)got;
+			*eof = k == 0;
+			return -1;
+		}
+		if (got)
+			return (long)got;
+		/* Readable but nothing there (a spurious wakeup): wait out the rest. */
 	}
 }
 
