@@ -24,16 +24,17 @@
  *
  * MACS_PER_CYCLE (M, 8 by default): the conductances are M banks (row r of the tile rows in
  * bank r mod M), so a cycle reads M rows of a column, and the group read the cycle before is
- * multiplied and summed (one pipeline stage). A group with a cell not programmed since reset
- * takes a slow path, lane by lane, with a device-model query per such cell. The ADC errors of
+ * multiplied and summed (one pipeline stage): every cell holds its conductances, or its erased
+ * state if not programmed since reset (below), so no group needs more. The ADC errors of
  * a tile column are computed on first use and kept (device constants); the read noise of a
  * block is drawn while its MACs run. On the iCE40UP5K the four SPRAMs give 4 × 16 bits a cycle:
  * build it with M = 4 there (make lint-ice40 does).
  *
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
- * cell in M banks of xp_ram_sp (SPRAM), their valid bits (a cell not programmed since the
- * last reset reads 0, or its stuck value: numerics §3) in M banks of xp_ram_dp, cleared a
- * word per bank and cycle on reset; the layer inputs in M banks (ping-pong halves); the ADC
+ * cell in M banks of xp_ram_sp (SPRAM); a dirty bit per tile row (xp_ram_dp): RESET and
+ * power-up erase the cells (numerics §3: 0, or a stuck device's stuck value; one stuck-class
+ * draw a cell, about nine cycles), at power-up every row, at RESET the rows programmed since;
+ * the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
  * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle; and
  * the request (rxbuf), written as it arrives and read a byte a cycle: the checks take its
@@ -98,17 +99,15 @@ module xp_board #(
     localparam GA = $clog2(BANK);
     localparam MB = M > 1 ? $clog2(M) : 1;
     localparam [10:0] M11 = M[10:0];
-    localparam [MB:0] MS = M[MB:0];
     localparam TROWS = TILES * ROWS;                 // tile rows
-    localparam VW = TROWS / M;                       // valid-bit words a bank: M tile rows each
-    localparam VWA = VW > 1 ? $clog2(VW) : 1;
+    localparam TRA = TROWS > 1 ? $clog2(TROWS) : 1;  // dirty-row bit addresses
     localparam TCOLS = TILES * COLS;                 // ADC settings: one per tile column
     localparam AA = $clog2(TCOLS);
     localparam CA = COLS > 1 ? $clog2(COLS) : 1;
     localparam ABH = $clog2((MAX_WIDTH + M - 1) / M); // layer-input words a bank: 2^ABH a half
     localparam ABA = ABH + 1;                          // (ping-pong)
     localparam ABD = 2 << ABH;
-    localparam CLR_N = VW > TCOLS ? VW : TCOLS;
+    localparam CLR_N = TCOLS;                        // S_CLEAR's cycles (an ADC column each)
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
     localparam MAX_WIDTH = 4096;
@@ -172,22 +171,23 @@ module xp_board #(
     reg [39:0] infer /* verilator public_flat_rw */;  // N (tb_vectors sets it for TILE ops)
     reg [31:0] tile_pulses [0:TILES-1];
 
-    // conductances, their valid bits, the ADC settings (numerics §3, §6, §7) and the layer
+    // conductances, their dirty rows, the ADC settings (numerics §3, §6, §7) and the layer
     // inputs: the memory templates of rtl/xp_ram.v, one address per memory and cycle (the
     // iCE40 mapping: make lint's synth_ice40 check). Bank b of M holds the cells (t, r, c)
     // with (t·R + r) mod M = b: their {G+, G-} at word ((t·R + r) / M)·C + c of g_bank[b]
-    // (SPRAM), their valid bits (programmed since reset) as bit c of word (t·R + r) / M of
-    // v_bank[b], and the layer inputs of rows ≡ b (mod M) (a_bank[b], EBR).
+    // (SPRAM), and the layer inputs of rows ≡ b (mod M) (a_bank[b], EBR). A cell not
+    // programmed since reset holds its erased state (numerics §3: 0, or a stuck device's stuck
+    // value), written by the erase after RESET and power-up (S_ER_*): so a read never needs to
+    // know whether a cell was programmed. The erase rewrites only the tile rows written since
+    // the last one (a dirty bit per tile row, d_mem), and all of them at power-up.
     reg  [GA-1:0]      g_addr;
     reg                g_rd;                      // read every bank at g_addr
     reg  [M-1:0]       g_we;                      // write {G+, G-} = g_wd
     wire [15:0]        g_wd;
     wire [16*M-1:0]    g_q;                       // bank b: bits 16b +: 16
-    reg  [VWA-1:0]     v_ra, v_wa;
-    reg                v_re;
-    reg  [M-1:0]       v_we;
-    reg  [COLS-1:0]    v_wd, v_wm;
-    wire [COLS*M-1:0]  v_q;                       // bank b: bits COLS·b +: COLS
+    reg  [TRA-1:0]     d_ra, d_wa;                // dirty bits: tile row t·R + r
+    reg                d_re, d_we, d_wd;
+    wire               d_q;
     reg  [ABA-1:0]     a_ra, a_wa;
     reg                a_re;
     reg  [M-1:0]       a_we;
@@ -199,14 +199,13 @@ module xp_board #(
             xp_ram_sp #(.W(16), .DEPTH(BANK)) g_bank (
                 .clk(clk), .en(g_rd || g_we[gb]), .we(g_we[gb]), .addr(g_addr), .wd(g_wd),
                 .q(g_q[16 * gb +: 16]));
-            xp_ram_dp #(.W(COLS), .DEPTH(VW)) v_bank (
-                .clk(clk), .we(v_we[gb]), .wa(v_wa), .wd(v_wd), .wm(v_wm),
-                .re(v_re), .ra(v_ra), .q(v_q[COLS * gb +: COLS]));
             xp_ram_dp #(.W(8), .DEPTH(ABD)) a_bank (
                 .clk(clk), .we(a_we[gb]), .wa(a_wa), .wd(a_wd), .wm(8'hFF),
                 .re(a_re), .ra(a_ra), .q(a_q[8 * gb +: 8]));
         end
     endgenerate
+    xp_ram_dp #(.W(1), .DEPTH(TROWS)) d_mem (
+        .clk(clk), .we(d_we), .wa(d_wa), .wd(d_wd), .wm(1'b1), .re(d_re), .ra(d_ra), .q(d_q));
     // the ADC settings of every tile column {gain, shift, offset}, and its ADC errors
     // {computed, e_g, e_o} (device constants, computed on first use: kept across RESET, cleared
     // at power-up)
@@ -240,7 +239,8 @@ module xp_board #(
     // duplicate memory (§3.2)
     reg        have_last;
     reg [7:0]  last_seq, last_cmd;
-    reg [31:0] last_len, last_crc;
+    reg [RXA:0] last_len;           // (≤ RXCAP: a frame checked as valid)
+    reg [31:0] last_crc;
     reg [TXA-1:0] last_txlen;       // length of the remembered reply body
 
     // ---- the engine ----
@@ -250,10 +250,10 @@ module xp_board #(
                      S_CELL_RD = 6'd14, S_DM = 6'd15, S_DM_WAIT = 6'd16, S_PR = 6'd17,
                      S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
                      S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
-                     S_RUN_QE = 6'd25, S_RUN_SLOW = 6'd26, S_RUN_ADC = 6'd27,
+                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_ADC = 6'd27,
                      S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
-                     S_DIV = 6'd33, S_DIVD = 6'd34;
+                     S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36;
     reg [5:0]  state;
     reg [5:0]  f_ret;               // the state a fetch returns to
     assign rx_open = state == S_RX && !frame_end;
@@ -277,7 +277,9 @@ module xp_board #(
     reg        r_remember;          // into txbuf (remembered) or ebuf
     reg [TXA-1:0] r_idx;            // next body byte to generate
     reg [2:0]  r_crcn;              // CRC bytes written
-    reg [31:0] r_w0, r_w1, r_w2, r_w3; // payload words of replies (error fields, results)
+    reg [31:0] r_w0, r_w1;          // payload words of replies (error fields, results)
+    reg signed [17:0] r_w2, r_w3;   // ERR_RANGE's lo and hi, ERR_CONFLICT's earlier offset:
+                                    // −2048 … 65535, sign-extended into the reply
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
     reg        out_from_ebuf;
     reg [15:0] rv_b, rv_i;          // RUN: batch; vector being run
@@ -303,7 +305,10 @@ module xp_board #(
                    .s_tvalid(tx_crc_valid), .crc(tx_crc));
 
     // ---- request payload fields ----
-    wire [31:0] plen_req = f_len - 32'd6;           // request payload length
+    // request payload length: read from S_EXEC on, where 6 ≤ f_len ≤ RXCAP (S_CHECK), so
+    // narrowed to RXA + 1 bits (every check against it is that narrow or its other side's)
+    wire [RXA:0] plen_n = f_len[RXA:0] - 6;
+    wire [31:0] plen_req = {{(31 - RXA){1'b0}}, plen_n};
     // payload byte / u16 at a constant offset o < HDR (the header registers)
     function [7:0] pb(input [3:0] o);
         pb = hdr[o];
@@ -429,10 +434,10 @@ module xp_board #(
             body_byte = i == 7 ? r_w0[7:0] : le({32'd0, r_w1}, i - 8);
         else if (r_status == ST_RANGE)          // offset u16, value, lo, hi i32
             body_byte = i < 9 ? le({32'd0, r_w0}, i - 7) : i < 13 ? le({32'd0, r_w1}, i - 9) :
-                        i < 17 ? le({32'd0, r_w2}, i - 13) : le({32'd0, r_w3}, i - 17);
+                        i < 17 ? le({{46{r_w2[17]}}, r_w2}, i - 13) : le({{46{r_w3[17]}}, r_w3}, i - 17);
         else if (r_status == ST_CONFLICT)       // offset u16, value i32, earlier u16
             body_byte = i < 9 ? le({32'd0, r_w0}, i - 7) : i < 13 ? le({32'd0, r_w1}, i - 9) :
-                        le({32'd0, r_w2}, i - 13);
+                        le({{46{r_w2[17]}}, r_w2}, i - 13);
         else                                    // ERR_CRC, ERR_LEN: two u32
             body_byte = i < 11 ? le({32'd0, r_w0}, i - 7) : le({32'd0, r_w1}, i - 11);
     endfunction
@@ -474,6 +479,7 @@ module xp_board #(
         .dkey0(dseed[31:0]), .dkey1(dseed[63:32]), .p_sa0(p_sa0), .p_samax(p_samax),
         .s_var(s_var), .s_gain(s_gain), .s_off(s_off),
         .s_valid(dm_req), .s_ready(dm_ready), .s_column(dm_column),
+        .s_stuck_only(state == S_ER_CELL),
         .s_t(cl_t), .s_r(cl_r), .s_c(cl_c),
         .m_valid(dm_valid), .m_ready(1'b1),
         .m_stuck_p(dm_stuck_p), .m_stuck_n(dm_stuck_n), .m_fv_p(dm_fv_p), .m_fv_n(dm_fv_n),
@@ -503,8 +509,7 @@ module xp_board #(
     reg  [1:0]  cl_sp, cl_sn;       // stuck classes
     reg  [10:0] cl_fp, cl_fn;       // variations
     reg  signed [8:0] cl_zp;        // the + device's draw
-    reg  [15:0] cl_old;             // the stored pair before (valid, or the erased state)
-    reg         cl_valid;
+    reg  [15:0] cl_old;             // the stored pair before (programmed, or the erased state)
     reg  [GA-1:0] cl_addr;
     reg  [MB-1:0] cl_bank;
     wire [7:0]  gp_new, gn_new;
@@ -536,7 +541,6 @@ module xp_board #(
     reg         rv_nd;                            // the read noise is drawn
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
-    reg  [10:0] mp_r;                             // … its row
     wire [12:0] rl_nin = l_nin[rv_l], rl_nout = l_nout[rv_l];
     wire        rl_bias = l_bias[rv_l];
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
@@ -556,7 +560,6 @@ module xp_board #(
     // at once (M divides R, so lane b's row is in bank b)
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
     wire [31:0] ln_row0 = {26'd0, rv_rb} * ROWS + {21'd0, rv_r};   // the group's first row
-    wire [31:0] rv_vword_w = rv_vrow_w / M;                         // its valid-bit word
     wire [31:0] rv_aword_w = ln_row0 / M;                           // its input word
     /* verilator lint_on UNUSEDSIGNAL */
     reg  [M-1:0] ln_act;                          // the lane's row is one the layer drives
@@ -568,45 +571,29 @@ module xp_board #(
             ln_bias[lb] = ln_row0 + lb == {19'd0, rl_nin};
         end
     end
-    // the group in flight (read the cycle before): its lanes' inputs, cells and valid bits
-    // from the banks, what the lanes are as registered at the read; its sum when every
-    // active lane is valid
+    // the group in flight (read the cycle before): its lanes' inputs and cells from the banks,
+    // what the lanes are as registered at the read; its sum
     reg  [M-1:0] mp_al, mp_bl;
-    reg  [CA-1:0] mp_c;                           // the column read
     reg  [7:0]  mp_xl [0:M-1];
     reg  [15:0] mp_g [0:M-1];
-    reg         mp_v [0:M-1];
     reg  signed [17:0] mp_p [0:M-1];              // the lane's x·(G+ − G−): |·| ≤ 255²
     integer     ml;
     always @* begin
         for (ml = 0; ml < M; ml = ml + 1) begin
             mp_xl[ml] = mp_bl[ml] ? XMAX : a_q[8 * ml +: 8];
             mp_g[ml] = g_q[16 * ml +: 16];
-            mp_v[ml] = v_q[COLS * ml + {{(32 - CA){1'b0}}, mp_c}];
             mp_p[ml] = $signed({10'd0, mp_xl[ml]}) *
                        ($signed({10'd0, mp_g[ml][15:8]}) - $signed({10'd0, mp_g[ml][7:0]}));
         end
     end
     reg  signed [26:0] mp_sum;
-    reg         mp_ok;
     integer     mb;
     always @* begin
         mp_sum = 27'sd0;
-        mp_ok = 1'b1;
         for (mb = 0; mb < M; mb = mb + 1)
-            if (mp_al[mb]) begin
+            if (mp_al[mb])
                 mp_sum = mp_sum + {{9{mp_p[mb][17]}}, mp_p[mb]};
-                mp_ok = mp_ok & mp_v[mb];
-            end
     end
-    reg  [MB:0] sl_b;                             // slow path: the lane being done
-    // … its product from the lanes' above; an erased cell's x·(P − N), P, N ∈ {0, 255} (its
-    // stuck values): ±255·x or 0, no multiplier
-    wire signed [17:0] sl_p = mp_p[sl_b[MB-1:0]];
-    wire [7:0]  sl_x = mp_xl[sl_b[MB-1:0]];
-    wire signed [17:0] sl_x255 = $signed({2'd0, sl_x, 8'd0}) - $signed({10'd0, sl_x});
-    wire        sl_hp = dm_stuck_p == 2'd2, sl_hn = dm_stuck_n == 2'd2;
-    wire signed [17:0] sl_stuck = sl_hp == sl_hn ? 18'sd0 : sl_hp ? sl_x255 : -sl_x255;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -669,6 +656,9 @@ module xp_board #(
     reg [15:0] ci_nall;
     reg [7:0]  ci_tbase;            // CONFIGURE: tiles of earlier layers
     reg [CLR_A-1:0] clr_i;
+    reg [MB-1:0] er_b;              // the erase: bank of tile row cl_t·R + cl_r,
+    reg [GA-1:0] er_base;           // … its first word in the bank (the row's / M · C)
+    reg        er_qa;               // … the cell's device-model query accepted
     reg [15:0] op_t, op_c0, op_nc, op_r0;  // command fields (SET_ADC, cell rectangles)
     // elements: ≤ R·C (a rectangle) or < 2^16 (a list)
     localparam OPW = RB + CB > 17 ? RB + CB : 17;
@@ -691,6 +681,32 @@ module xp_board #(
             r_idx <= 0;
             r_crcn <= 3'd0;
             state <= S_RX;
+        end
+    endtask
+
+    // the erase: the next tile row (its bank and word row), or the end of RESET / power-up
+    task er_next_row;
+        begin
+            if ({24'd0, cl_t} == TILES - 1 && {22'd0, cl_r} == ROWS - 1) begin
+                if (r_remember)
+                    state <= S_GEN;                        // the RESET's reply
+                else
+                    next_frame;                            // power-up
+            end else begin
+                if ({22'd0, cl_r} == ROWS - 1) begin
+                    cl_r <= 10'd0;
+                    cl_t <= cl_t + 1'b1;
+                end else begin
+                    cl_r <= cl_r + 1'b1;
+                end
+                if ({{(32 - MB){1'b0}}, er_b} == M - 1) begin
+                    er_b <= 0;
+                    er_base <= er_base + COLS[GA-1:0];
+                end else begin
+                    er_b <= er_b + 1'b1;
+                end
+                state <= S_ER_ROW;
+            end
         end
     endtask
 
@@ -733,7 +749,9 @@ module xp_board #(
         end
     endtask
 
-    // reply with a status and payload words (the payload is generated in S_GEN)
+    // reply with a status and payload words (the payload is generated in S_GEN); w2 and w3
+    // are the 18-bit values of r_w2 / r_w3, passed as i32
+    /* verilator lint_off UNUSEDSIGNAL */ // w2, w3: bits 31 … 18 are sign copies
     task reply(input [7:0] st, input [TXA-1:0] n, input [31:0] w0, input [31:0] w1,
                input [31:0] w2, input [31:0] w3);
         begin
@@ -741,11 +759,12 @@ module xp_board #(
             r_plen <= n;
             r_w0 <= w0;
             r_w1 <= w1;
-            r_w2 <= w2;
-            r_w3 <= w3;
+            r_w2 <= w2[17:0];
+            r_w3 <= w3[17:0];
             state <= S_GEN;
         end
     endtask
+    /* verilator lint_on UNUSEDSIGNAL */
     task err_len(input [31:0] got, input [31:0] want);
         reply(ST_LEN, 8, got, want, 0, 0);
     endtask
@@ -791,13 +810,12 @@ module xp_board #(
     wire [31:0] el_bank_w = el_vrow_w % M;
     wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + {{(32 - OPW){1'b0}}, op_i};
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
-    wire [31:0] el_vword_w = el_vrow_w / M;
-    wire [31:0] cl_vword_w = cl_vrow_w / M;
     wire [31:0] x0_word_w = {19'd0, rv_xn} / M;
     wire [31:0] out_word_w = {19'd0, rv_j} / M;
     wire [31:0] x0_bank_w = {19'd0, rv_xn} % M;
     wire [31:0] out_bank_w = {19'd0, rv_j} % M;
     wire [31:0] cl_bank32 = {{(32 - MB){1'b0}}, cl_bank};
+    wire [31:0] er_b32 = {{(32 - MB){1'b0}}, er_b};
     wire [31:0] clr_32 = {{(32 - CLR_A){1'b0}}, clr_i};
     wire [GA-1:0] el_addr = el_addr_w[GA-1:0];
     wire [MB-1:0] el_bank = el_bank_w[MB-1:0];
@@ -811,30 +829,29 @@ module xp_board #(
     /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- the memories' ports: one address per memory and cycle ----
-    // RUN reads a group of M cells (S_RUN_MA), unless the group before takes the slow path
-    wire        ma_issue = state == S_RUN_MA && !(mp_valid && !mp_ok) && rv_r < rv_rows;
+    // RUN reads a group of M cells a cycle (S_RUN_MA)
+    wire        ma_issue = state == S_RUN_MA && rv_r < rv_rows;
     wire        cell_rd = state == S_CELL && op_i != op_n;          // a cell's stored pair
     wire        cell_wr = state == S_PR_WAIT && pr_valid && pr_p != pulses;  // programmed
     wire [15:0] cell_g = g_q[16 * cl_bank +: 16];                   // … read (S_CELL_RD)
-    wire        cell_v = v_q[COLS * cl_bank + {{(32 - CA){1'b0}}, cl_c[CA-1:0]}];
-    assign g_wd = {gp_new, gn_new};
+    // the erase (S_ER_CELL): the cell's erased state, written when its stuck classes come
+    wire        er_wr = state == S_ER_CELL && er_qa && dm_valid;
+    assign g_wd = er_wr ? {dm_stuck_p == 2'd2 ? 8'd255 : 8'd0, dm_stuck_n == 2'd2 ? 8'd255 : 8'd0} :
+                          {gp_new, gn_new};
     integer     bk;
     always @* begin
         g_rd = ma_issue || cell_rd;
-        g_addr = ma_issue ? rv_addr_w[GA-1:0] : cell_wr ? cl_addr : el_addr;
-        v_re = g_rd;
-        v_ra = ma_issue ? rv_vword_w[VWA-1:0] : el_vword_w[VWA-1:0];
-        v_wa = cell_wr ? cl_vword_w[VWA-1:0] : clr_i[VWA-1:0];
-        v_wd = {COLS{1'b0}};
-        v_wm = {COLS{1'b1}};
-        for (bk = 0; bk < M; bk = bk + 1) begin
-            g_we[bk] = cell_wr && cl_bank32 == bk;
-            v_we[bk] = (cell_wr && cl_bank32 == bk) || (state == S_CLEAR && clr_32 < VW);
-        end
-        if (cell_wr) begin
-            v_wd = {COLS{1'b1}} << cl_c[CA-1:0];
-            v_wm = {{(COLS - 1){1'b0}}, 1'b1} << cl_c[CA-1:0];
-        end
+        g_addr = ma_issue ? rv_addr_w[GA-1:0] : cell_wr ? cl_addr :
+                 er_wr ? er_base + {{(GA - CA){1'b0}}, cl_c[CA-1:0]} : el_addr;
+        for (bk = 0; bk < M; bk = bk + 1)
+            g_we[bk] = (cell_wr && cl_bank32 == bk) || (er_wr && er_b32 == bk);
+        // dirty bits: set when a cell of the tile row is programmed, read and cleared by the
+        // erase (cl_t, cl_r: the programmed cell, or the row being erased)
+        d_re = state == S_ER_ROW;
+        d_ra = cl_vrow_w[TRA-1:0];
+        d_we = cell_wr || (er_wr && {24'd0, cl_c} + 32'd1 == COLS);
+        d_wa = cl_vrow_w[TRA-1:0];
+        d_wd = cell_wr;
         // layer inputs: RUN's groups read them; layer 0's are copied from the request
         // (S_RUN_X0), every layer's outputs written (S_RUN_OUT)
         a_re = ma_issue;
@@ -947,7 +964,7 @@ module xp_board #(
 `ifdef XP_MUTANT_DUP_SEQ
                 if (have_last && f_seq == last_seq) begin  // mutant (make cosim): seq alone
 `else
-                if (have_last && f_seq == last_seq && f_cmd == last_cmd && f_len == last_len &&
+                if (have_last && f_seq == last_seq && f_cmd == last_cmd && f_len[RXA:0] == last_len &&
                     f_last4 == last_crc) begin
 `endif
                     duplicates <= duplicates + 1'b1;
@@ -959,7 +976,7 @@ module xp_board #(
                     have_last <= 1'b1;
                     last_seq <= f_seq;
                     last_cmd <= f_cmd;
-                    last_len <= f_len;
+                    last_len <= f_len[RXA:0];
                     last_crc <= f_last4;
                     state <= S_EXEC;
                 end
@@ -1202,64 +1219,31 @@ module xp_board #(
         end
         S_RUN_MA: begin
             // M MACs a cycle: the group read last cycle is accumulated while the next group
-            // is read; a group with an erased cell (0, or stuck) takes the slow path lane by
-            // lane, and the reads start again behind it
-            if (mp_valid && !mp_ok) begin
-                dm_column <= 1'b0;
-                sl_b <= 0;
-                rv_qa <= 1'b0;
-                rv_r <= mp_r + M11;
-                mp_valid <= 1'b0;
-                state <= S_RUN_SLOW;
+            // is read (every cell holds its conductances or its erased state)
+            if (mp_valid)
+                rv_acc <= rv_acc + mp_sum;
+            if (ma_issue) begin                            // the banks read the group
+                mp_al <= ln_act;
+                mp_bl <= ln_bias;
+                mp_valid <= 1'b1;
+                rv_r <= rv_r + M11;
             end else begin
-                if (mp_valid)
-                    rv_acc <= rv_acc + mp_sum;
-                if (ma_issue) begin                        // the banks read the group
-                    mp_al <= ln_act;
-                    mp_bl <= ln_bias;
-                    mp_c <= rv_cc[CA-1:0];
-                    mp_r <= rv_r;
-                    mp_valid <= 1'b1;
-                    rv_r <= rv_r + M11;
-                end else begin
-                    mp_valid <= 1'b0;
-                    if (!mp_valid && rv_nd) begin          // all accumulated, noise drawn
-                        // the ADC takes rv_acc, the noise and the settings next cycle; the
-                        // next block starts meanwhile (its sum is cleared in S_RUN_QW), its
-                        // code is added to S when it comes (below)
-                        adc_go <= 1'b1;
-                        if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
-                            state <= S_RUN_ADC;
-                        end else begin
-                            rv_rb <= rv_rb + 1'b1;
-                            rv_qa <= 1'b0;
-                            rv_na <= 1'b0;
-                            rv_nd <= 1'b0;
-                            state <= S_RUN_QW;
-                        end
+                mp_valid <= 1'b0;
+                if (!mp_valid && rv_nd) begin              // all accumulated, noise drawn
+                    // the ADC takes rv_acc, the noise and the settings next cycle; the next
+                    // block starts meanwhile (its sum is cleared in S_RUN_QW), its code is
+                    // added to S when it comes (below)
+                    adc_go <= 1'b1;
+                    if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
+                        state <= S_RUN_ADC;
+                    end else begin
+                        rv_rb <= rv_rb + 1'b1;
+                        rv_qa <= 1'b0;
+                        rv_na <= 1'b0;
+                        rv_nd <= 1'b0;
+                        state <= S_RUN_QW;
                     end
                 end
-            end
-        end
-        S_RUN_SLOW: begin
-            // the group's lanes one by one: a valid cell's product, an erased cell's from
-            // its stuck classes (a device-model query)
-            cl_r <= mp_r[9:0] + {{(9 - MB){1'b0}}, sl_b};
-            if (sl_b == MS) begin
-                state <= S_RUN_MA;
-            end else if (!mp_al[sl_b[MB-1:0]] || mp_v[sl_b[MB-1:0]]) begin
-                if (mp_al[sl_b[MB-1:0]])
-                    rv_acc <= rv_acc + {{9{sl_p[17]}}, sl_p};
-                sl_b <= sl_b + 1'b1;
-            end else if (!rv_qa) begin
-                if (dm_req && dm_ready)
-                    rv_qa <= 1'b1;
-                else
-                    dm_req <= 1'b1;
-            end else if (dm_valid) begin
-                rv_acc <= rv_acc + {{9{sl_stuck[17]}}, sl_stuck};
-                rv_qa <= 1'b0;
-                sl_b <= sl_b + 1'b1;
             end
         end
         S_RUN_ADC: begin
@@ -1290,21 +1274,52 @@ module xp_board #(
             state <= S_RUN_J;
         end
         S_CLEAR: begin
-            // RESET and power-up (numerics §3): erase a word of valid bits in every bank
-            // and an ADC column per cycle (the memory ports above; at power-up the ADC errors
-            // too); the counters and the configuration at once
+            // RESET and power-up (numerics §3): an ADC column per cycle (the memory ports
+            // above; at power-up the ADC errors too); the counters and the configuration at
+            // once; then the conductances (S_ER_*)
             if (clr_i < TILES)
                 tile_pulses[clr_i[TA-1:0]] <= 32'd0;
             clr_i <= clr_i + 1'b1;
+            dm_column <= 1'b0;
             nseed <= 64'd0;
             pulses <= 56'd0;
             infer <= 40'd0;
             net_l <= 4'd0;
             if (clr_32 == CLR_N - 1) begin
-                if (r_remember)
-                    state <= S_GEN;                        // the RESET's reply
+                cl_t <= 8'd0;
+                cl_r <= 10'd0;
+                er_b <= 0;
+                er_base <= 0;
+                state <= S_ER_ROW;
+            end
+        end
+        S_ER_ROW: begin
+            // the erase, a tile row t·R + r (cl_t, cl_r) at a time: its dirty bit is read
+            // (the port above)
+            state <= S_ER_CHK;
+        end
+        S_ER_CHK: begin
+            // a row written since the last erase (at power-up: every row) has each of its
+            // cells' erased state computed (the stuck classes: one draw) and written
+            cl_c <= 8'd0;
+            er_qa <= 1'b0;
+            if (d_q || !r_remember)
+                state <= S_ER_CELL;
+            else
+                er_next_row;
+        end
+        S_ER_CELL: begin
+            if (!er_qa) begin
+                if (dm_req && dm_ready)
+                    er_qa <= 1'b1;
                 else
-                    next_frame;                            // power-up
+                    dm_req <= 1'b1;
+            end else if (dm_valid) begin                   // written (the port above)
+                er_qa <= 1'b0;
+                if ({24'd0, cl_c} + 32'd1 == COLS)
+                    er_next_row;
+                else
+                    cl_c <= cl_c + 1'b1;
             end
         end
         S_CFG: begin
@@ -1505,8 +1520,7 @@ module xp_board #(
         end
         S_CELL_RD: begin
             cl_old <= cell_g;
-            cl_valid <= cell_v;
-            if (op_mode == M_READ && cell_v) begin
+            if (op_mode == M_READ) begin
                 tw_en <= 1'b1;                             // G+, then G- (S_CELL_B2)
                 tw_a <= 7 + 2 * op_i[TXA-1:0];
 `ifdef XP_MUTANT_READ_SWAP
@@ -1534,20 +1548,9 @@ module xp_board #(
                 cl_sn <= dm_stuck_n;
                 cl_fp <= dm_fv_p;
                 cl_fn <= dm_fv_n;
-                if (!cl_valid)                             // the erased state: 0 or stuck
-                    cl_old <= {dm_stuck_p == 2'd2 ? 8'd255 : 8'd0,
-                               dm_stuck_n == 2'd2 ? 8'd255 : 8'd0};
-                if (op_mode == M_READ) begin
-                    tw_en <= 1'b1;
-                    tw_a <= 7 + 2 * op_i[TXA-1:0];
-                    tw_d <= dm_stuck_p == 2'd2 ? 8'd255 : 8'd0;
-                    tx_hi <= dm_stuck_n == 2'd2 ? 8'd255 : 8'd0;
-                    state <= S_CELL_B2;
-                end else begin
-                    pr_p <= pulses;
-                    pr_req <= 1'b1;
-                    state <= S_PR;
-                end
+                pr_p <= pulses;
+                pr_req <= 1'b1;
+                state <= S_PR;
             end
         end
         S_PR: begin
@@ -1693,7 +1696,7 @@ module xp_board #(
         if (adc_valid)
             rv_s <= rv_snext;
         // RUN: the block's read-noise draw, alongside the column query and the MACs
-        if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA || state == S_RUN_SLOW) &&
+        if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA) &&
             !rv_nd) begin
             if (!rv_na) begin
                 if (pr_req && pr_ready)
@@ -1747,17 +1750,20 @@ module xp_board #(
     c_err_conflict: cover property (@(posedge clk) cv_reply && r_status == ST_CONFLICT);
     c_duplicate: cover property (@(posedge clk) state == S_CHECK && f_len >= 6 && f_len <= RXCAP &&
         !f_incomplete && f_last4 == rx_crc && have_last && f_seq == last_seq &&
-        f_cmd == last_cmd && f_len == last_len && f_last4 == last_crc);
+        f_cmd == last_cmd && f_len[RXA:0] == last_len && f_last4 == last_crc);
     c_program_stuck_device: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
         pr_p != pulses && (cl_sp != 2'd0 || cl_sn != 2'd0));
     c_program_changes_nothing: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
         pr_p != pulses && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
-    c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && cell_v);
+    c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
+        cell_g != 16'd0 && cell_g != 16'hFF00 && cell_g != 16'h00FF && cell_g != 16'hFFFF);
     c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && dv_job == DV_RC);
-    c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ && !cell_v);
-    c_run_programmed_group: cover property (@(posedge clk) state == S_RUN_MA && mp_valid && mp_ok);
-    c_run_stuck_at_max_cell: cover property (@(posedge clk) state == S_RUN_SLOW && rv_qa && dm_valid &&
+    c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
+        cell_g == 16'd0);
+    c_erase_stuck_at_max_cell: cover property (@(posedge clk) er_wr &&
         (dm_stuck_p == 2'd2 || dm_stuck_n == 2'd2));
+    c_erase_dirty_row: cover property (@(posedge clk) state == S_ER_CHK && r_remember && d_q);
+    c_erase_clean_row_skipped: cover property (@(posedge clk) state == S_ER_CHK && r_remember && !d_q);
     c_run_adc_under_next_block: cover property (@(posedge clk) adc_valid && state != S_RUN_ADC);
     c_run_two_row_blocks: cover property (@(posedge clk) state == S_RUN_ADC && adc_valid && rv_rb != 0);
     c_run_second_column_block: cover property (@(posedge clk) state == S_RUN_QW && rv_j >= COLS);

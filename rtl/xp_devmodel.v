@@ -10,6 +10,7 @@
  *   s_column = 0: the cell (s_t, s_r, s_c) → its two devices' stuck class (0 healthy,
  *                 1 stuck at 0, 2 stuck at GMAX) and variation fv (Q10, 0 … 2047): three
  *                 Threefry draws (STUCK, VAR_POS, VAR_NEG);
+ *                 With s_stuck_only, only the stuck classes (one draw: the erase of xp_board);
  *   s_column = 1: the tile column (s_t, s_c) → its ADC gain error eg (Q10, 0 … 2047) and offset
  *                 error eo (ADC LSB, −743 … 743): two draws (ADC_GAIN, ADC_OFFSET).
  * The answer comes on m_valid/m_ready; outputs of the other kind are 0. The device key and the
@@ -33,6 +34,7 @@ module xp_devmodel #(
     input  wire               s_valid,
     output wire               s_ready,
     input  wire               s_column,   // 0: a cell's devices; 1: a tile column's ADC
+    input  wire               s_stuck_only, // (s_column 0) the stuck classes alone
     input  wire [7:0]         s_t,
     input  wire [9:0]         s_r,
     input  wire [7:0]         s_c,
@@ -54,6 +56,7 @@ module xp_devmodel #(
     reg [1:0]  state_reg, state_next;
     reg [1:0]  step_reg, step_next;        // the draw of the request: 0, 1, 2
     reg        column_reg, column_next;
+    reg        stuck_only_reg, stuck_only_next;
     reg [7:0]  t_reg, t_next;
     reg [9:0]  r_reg, r_next;
     reg [7:0]  c_reg, c_next;
@@ -115,6 +118,7 @@ module xp_devmodel #(
         state_next = state_reg;
         step_next = step_reg;
         column_next = column_reg;
+        stuck_only_next = stuck_only_reg;
         t_next = t_reg;
         r_next = r_reg;
         c_next = c_reg;
@@ -128,6 +132,7 @@ module xp_devmodel #(
         S_IDLE:
             if (s_valid) begin
                 column_next = s_column;
+                stuck_only_next = s_stuck_only;
                 t_next = s_t;
                 r_next = s_r;
                 c_next = s_c;
@@ -161,7 +166,8 @@ module xp_devmodel #(
                     endcase
                 end
                 step_next = step_reg + 2'd1;
-                state_next = (column_reg ? step_reg == 2'd1 : step_reg == 2'd2) ? S_DONE : S_DRAW;
+                state_next = (column_reg ? step_reg == 2'd1 : stuck_only_reg || step_reg == 2'd2) ?
+                             S_DONE : S_DRAW;
             end
         default:  // S_DONE
             if (m_ready)
@@ -173,6 +179,7 @@ module xp_devmodel #(
         state_reg <= state_next;
         step_reg <= step_next;
         column_reg <= column_next;
+        stuck_only_reg <= stuck_only_next;
         t_reg <= t_next;
         r_reg <= r_next;
         c_reg <= c_next;
