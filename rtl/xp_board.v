@@ -223,17 +223,18 @@ module xp_board #(
     reg [7:0]  l_amul [0:7];
     reg [3:0]  l_ash [0:7];
     reg [12:0] l_nin [0:7], l_nout [0:7];
-    reg [15:0] l_ntiles [0:7];
+    reg [7:0]  l_ntiles [0:7];       // (≤ T: a committed network's tiles are distinct)
     reg [7:0]  net_tiles [0:TILES-1];
     reg [15:0] net_nall;
-    // the configuration being parsed (committed when the whole payload passed)
-    reg [3:0]  c_l;
-    reg        c_act [0:7], c_bias [0:7];
-    reg [7:0]  c_amul [0:7];
-    reg [3:0]  c_ash [0:7];
-    reg [12:0] c_nin [0:7], c_nout [0:7];
-    reg [15:0] c_ntiles [0:7];
-    reg [7:0]  c_tiles [0:TILES-1];
+    // the configuration being parsed: the payload is walked twice (S_CFG), first with every
+    // check, keeping only the layer being parsed, then — everything passed — again, writing
+    // the fields into the network's registers above (the request stays in rxbuf)
+    reg [3:0]  c_l;                  // layers of the payload
+    reg        ci_commit;            // 0: the checking walk; 1: the committing walk
+    reg        cur_bias;             // the layer being parsed: bias, n_in, n_out, tiles
+    reg [12:0] cur_nin, cur_nout;
+    reg [15:0] cur_ntiles;
+    reg [12:0] prev_nout;            // the layer before's n_out
     reg [15:0] c_used [0:TILES-1];   // payload offset of a tile's first use + 1 (0: unused)
 
     // duplicate memory (§3.2)
@@ -784,12 +785,11 @@ module xp_board #(
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
     wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
-    wire [2:0]  lprev = li - 3'd1;
-    wire [12:0] c_prev_nout = ci_l != 0 ? c_nout[lprev] : 13'd0;
-    wire [31:0] cfg_win = WIN_MAX - {31'd0, c_bias[li]};
+    wire [12:0] c_prev_nout = ci_l != 0 ? prev_nout : 13'd0;
+    wire [31:0] cfg_win = WIN_MAX - {31'd0, cur_bias};
     wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH ? cfg_win : MAX_WIDTH;
-    wire [31:0] cfg_need = (({19'd0, c_nin[li]} + {31'd0, c_bias[li]} + ROWS - 1) / ROWS) *
-                           (({19'd0, c_nout[li]} + COLS - 1) / COLS);
+    wire [31:0] cfg_need = (({19'd0, cur_nin} + {31'd0, cur_bias} + ROWS - 1) / ROWS) *
+                           (({19'd0, cur_nout} + COLS - 1) / COLS);
     wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
     wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
     /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
@@ -1018,6 +1018,7 @@ module xp_board #(
             CMD_CONFIGURE: begin
                 ci_l <= 0;
                 ci_f <= 0;
+                ci_commit <= 1'b0;
                 ci_nall <= 0;
                 ci_tbase <= 0;
                 for (k = 0; k < TILES; k = k + 1)
@@ -1172,7 +1173,7 @@ module xp_board #(
                     rv_i <= rv_i + 1'b1;
                     state <= S_RUN_V;
                 end else begin
-                    rv_tbase <= rv_tbase + l_ntiles[rv_l][7:0];
+                    rv_tbase <= rv_tbase + l_ntiles[rv_l];
                     rv_l <= rv_l + 1'b1;
                     ab_src <= !ab_src;
                     rv_j <= 0;
@@ -1323,7 +1324,10 @@ module xp_board #(
             end
         end
         S_CFG: begin
-            // CONFIGURE, one field a cycle (§4.5): NEED, then the field's range
+            // CONFIGURE, one field a cycle (§4.5): NEED, then the field's range. The checking
+            // walk (ci_commit 0) keeps the layer being parsed (cur_*); the committing walk
+            // (ci_commit 1) meets the same fields and passes the same checks (the conflict
+            // check aside: c_used is filled), and writes them into the network (l_*)
             if (ci_l == 0 && ci_f == 0) begin              // L
                 if (plen_req < 1)
                     err_len(plen_req, 1);
@@ -1338,22 +1342,19 @@ module xp_board #(
             end else if (ci_l == c_l) begin                // after the last layer
                 if (po32 != plen_req) begin
                     err_len(plen_req, po32);
+                end else if (!ci_commit) begin             // all passed: walk again, writing
+                    ci_commit <= 1'b1;
+                    ci_l <= 0;
+                    ci_f <= 1;
+                    ci_nall <= 0;
+                    ci_tbase <= 0;
+                    po <= 1;
+                    fetch(1, 10, S_CFG);
                 end else begin
                     net_l <= c_l;
                     net_nall <= ci_nall;
-                    for (k = 0; k < 8; k = k + 1) begin
-                        l_act[k] <= c_act[k];
-                        l_bias[k] <= c_bias[k];
-                        l_amul[k] <= c_amul[k];
-                        l_ash[k] <= c_ash[k];
-                        l_nin[k] <= c_nin[k];
-                        l_nout[k] <= c_nout[k];
-                        l_ntiles[k] <= c_ntiles[k];
-                    end
-                    for (k = 0; k < TILES; k = k + 1)
-                        net_tiles[k] <= c_tiles[k];
                     reply(ST_OK, 6, 0, 0, 0, 0);
-                    div(BM_REQ, {4'd0, c_nin[0]}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
+                    div(BM_REQ, {4'd0, l_nin[0]}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
             end else begin
                 case (ci_f)
@@ -1361,24 +1362,29 @@ module xp_board #(
                       else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
                           err_range(po32, {24'd0, b_po}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
                       else begin
-                          c_act[li] <= b_po[0];
+                          if (ci_commit)
+                              l_act[li] <= b_po[0];
                           ci_f <= 2;
                       end
                 4'd2: if (plen_req < po32 + 2) err_len(plen_req, po32 + 2);
                       else if (b_po1 > 1) err_range(po32 + 1, {24'd0, b_po1}, 0, 1);
                       else begin
-                          c_bias[li] <= b_po1[0];
+                          cur_bias <= b_po1[0];
+                          if (ci_commit)
+                              l_bias[li] <= b_po1[0];
                           ci_f <= 3;
                       end
                 4'd3: if (plen_req < po32 + 3) err_len(plen_req, po32 + 3);
                       else begin
-                          c_amul[li] <= win[2];
+                          if (ci_commit)
+                              l_amul[li] <= win[2];
                           ci_f <= 4;
                       end
                 4'd4: if (plen_req < po32 + 4) err_len(plen_req, po32 + 4);
                       else if (b_po3 > 15) err_range(po32 + 3, {24'd0, b_po3}, 0, 15);
                       else begin
-                          c_ash[li] <= b_po3[3:0];
+                          if (ci_commit)
+                              l_ash[li] <= b_po3[3:0];
                           ci_f <= 5;
                       end
                 4'd5: if (plen_req < po32 + 6) err_len(plen_req, po32 + 6);
@@ -1388,30 +1394,37 @@ module xp_board #(
                       else if (cfg_nin < 1 || {16'd0, cfg_nin} > cfg_inmax)
                           err_range(po32 + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
                       else begin
-                          c_nin[li] <= cfg_nin[12:0];
+                          cur_nin <= cfg_nin[12:0];
+                          if (ci_commit)
+                              l_nin[li] <= cfg_nin[12:0];
                           ci_f <= 6;
                       end
                 4'd6: if (plen_req < po32 + 8) err_len(plen_req, po32 + 8);
                       else if (w_po6 < 1 || w_po6 > MAX_WIDTH)
                           err_range(po32 + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
                       else begin
-                          c_nout[li] <= w_po6[12:0];
+                          cur_nout <= w_po6[12:0];
+                          if (ci_commit)
+                              l_nout[li] <= w_po6[12:0];
                           ci_f <= 7;
                       end
                 4'd7: if (plen_req < po32 + 10) err_len(plen_req, po32 + 10);
                       else if ({16'd0, w_po8} != cfg_need)
                           err_range(po32 + 8, {16'd0, w_po8}, cfg_need, cfg_need);
                       else begin
-                          c_ntiles[li] <= w_po8;
+                          cur_ntiles <= w_po8;
+                          if (ci_commit)
+                              l_ntiles[li] <= w_po8[7:0];
                           ci_ti <= 0;
                           po <= po + 10;
                           ci_f <= 8;
                           fetch(po + 10, 2, S_CFG);        // the first tile entry
                       end
                 default: begin                             // the tile list
-                    if (ci_ti == c_ntiles[li]) begin
-                        ci_nall <= ci_nall + {3'd0, c_nout[li]};
-                        ci_tbase <= ci_tbase + c_ntiles[li][7:0];
+                    if (ci_ti == cur_ntiles) begin
+                        ci_nall <= ci_nall + {3'd0, cur_nout};
+                        ci_tbase <= ci_tbase + cur_ntiles[7:0];
+                        prev_nout <= cur_nout;
                         ci_l <= ci_l + 1'b1;
                         ci_f <= 1;
                         if (ci_l + 1'b1 != c_l)
@@ -1420,12 +1433,13 @@ module xp_board #(
                         err_len(plen_req, po32 + 2);
                     end else if (cfg_tile >= TILES) begin
                         err_range(po32, {16'd0, cfg_tile}, 0, TILES - 1);
-                    end else if (c_used[cfg_ti] != 0) begin
+                    end else if (!ci_commit && c_used[cfg_ti] != 0) begin
                         reply(ST_CONFLICT, 8, po32, {16'd0, cfg_tile},
                               {16'd0, c_used[cfg_ti] - 16'd1}, 0);
                     end else begin
                         c_used[cfg_ti] <= po32[15:0] + 16'd1;
-                        c_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
+                        if (ci_commit)
+                            net_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
                         ci_ti <= ci_ti + 1'b1;
                         po <= po + 2;
                         fetch(po + 2, 2, S_CFG);           // the next tile entry
