@@ -475,7 +475,14 @@ module xp_board #(
     reg  [7:0]  cl_t;               // the cell being worked on
     reg  [9:0]  cl_r;
     reg  [7:0]  cl_c;
-    xp_devmodel #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) dm (
+    // one Threefry engine (and Gaussian) for the device model's draws (device key) and the
+    // programming and read-noise draws (noise key): the device model's first when both ask
+    // (RUN: a column's first query beside a block's noise draw); tf_dm: whose draw is in flight
+    wire        dt_valid, dt_m_ready;
+    wire [31:0] dt_c0, dt_c1;
+    wire        tf_s_ready, tf_m_valid;
+    reg         tf_dm;
+    xp_devmodel #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE), .EXT_TF(1)) dm (
         .clk(clk), .rst(rst),
         .dkey0(dseed[31:0]), .dkey1(dseed[63:32]), .p_sa0(p_sa0), .p_samax(p_samax),
         .s_var(s_var), .s_gain(s_gain), .s_off(s_off),
@@ -484,7 +491,10 @@ module xp_board #(
         .s_t(cl_t), .s_r(cl_r), .s_c(cl_c),
         .m_valid(dm_valid), .m_ready(1'b1),
         .m_stuck_p(dm_stuck_p), .m_stuck_n(dm_stuck_n), .m_fv_p(dm_fv_p), .m_fv_n(dm_fv_n),
-        .m_eg(dm_eg), .m_eo(dm_eo)
+        .m_eg(dm_eg), .m_eo(dm_eo),
+        .tf_valid(dt_valid), .tf_ready(tf_s_ready), .tf_c0(dt_c0), .tf_c1(dt_c1),
+        .tf_m_valid(tf_m_valid && tf_dm), .tf_m_ready(dt_m_ready),
+        .tf_x0(pr_x0), .tf_x1(pr_x1), .tf_z(pr_z)
     );
 
     wire [63:0] nkey = dseed ^ nseed;
@@ -492,16 +502,21 @@ module xp_board #(
     reg  [39:0] rn_n;               // the inference index of the vector being run
     reg         pr_req;
     reg  [55:0] pr_p;               // the pulse index of the draw
-    wire        pr_ready, pr_valid;
+    wire        pr_ready = tf_s_ready && !dt_valid;
+    wire        pr_valid = tf_m_valid && !tf_dm;
     wire [31:0] pr_x0, pr_x1;
-    xp_threefry #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) prt (
+    wire [63:0] tf_k = dt_valid ? dseed : nkey;
+    xp_threefry #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) tf (
         .clk(clk), .rst(rst),
-        .s_valid(pr_req), .s_ready(pr_ready),
-        .s_k0(nkey[31:0]), .s_k1(nkey[63:32]),
-        .s_c0(rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} : {8'h10, pr_p[55:32]}),
-        .s_c1(rd_mode ? rn_n[31:0] : pr_p[31:0]),
-        .m_valid(pr_valid), .m_ready(1'b1), .m_x0(pr_x0), .m_x1(pr_x1)
+        .s_valid(dt_valid || pr_req), .s_ready(tf_s_ready),
+        .s_k0(tf_k[31:0]), .s_k1(tf_k[63:32]),
+        .s_c0(dt_valid ? dt_c0 : rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} : {8'h10, pr_p[55:32]}),
+        .s_c1(dt_valid ? dt_c1 : rd_mode ? rn_n[31:0] : pr_p[31:0]),
+        .m_valid(tf_m_valid), .m_ready(tf_dm ? dt_m_ready : 1'b1), .m_x0(pr_x0), .m_x1(pr_x1)
     );
+    always @(posedge clk)
+        if (tf_s_ready && (dt_valid || pr_req))
+            tf_dm <= dt_valid;
     wire signed [8:0] pr_z;
     xp_gauss pg (.x0(pr_x0), .x1(pr_x1), .z(pr_z));
 

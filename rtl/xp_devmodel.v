@@ -16,15 +16,24 @@
  * The answer comes on m_valid/m_ready; outputs of the other kind are 0. The device key and the
  * private parameters are inputs, constant for a board (numerics §2). One request at a time:
  * the latency is the draws' (5 cycles each at ROUNDS_PER_CYCLE 4) plus one cycle per draw.
+ *
+ * EXT_TF = 1: no Threefry engine and Gaussian of its own — the draws go out on tf_* (key:
+ * the device key, counter tf_c0/tf_c1, the handshakes of xp_threefry) and their words and
+ * Gaussian come back on tf_x0/tf_x1/tf_z, so that xp_board shares one engine between the
+ * device model and its programming and read-noise draws (about 650 LUT4 saved). EXT_TF = 0
+ * (the default, tests/cosim/tb_devmodel.cpp) has its own.
  */
 module xp_devmodel #(
-    parameter integer ROUNDS_PER_CYCLE = 4  // of the Threefry engine (xp_threefry)
+    parameter integer ROUNDS_PER_CYCLE = 4, // of the Threefry engine (xp_threefry)
+    parameter integer EXT_TF = 0            // 1: the engine is outside (tf_*)
 ) (
     input  wire               clk,
     input  wire               rst,
     // board constants (numerics §2, §4.1)
+    /* verilator lint_off UNUSEDSIGNAL */ // (EXT_TF = 1: the engine outside has the key)
     input  wire [31:0]        dkey0,      // lo32(dseed)
     input  wire [31:0]        dkey1,      // hi32(dseed)
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [16:0]        p_sa0,      // stuck-at-0 probability × 2^16
     input  wire [16:0]        p_samax,    // stuck-at-max probability × 2^16
     input  wire [9:0]         s_var,      // variation σ, Q10
@@ -46,7 +55,19 @@ module xp_devmodel #(
     output wire [10:0]        m_fv_p,     // variation of the + device, Q10
     output wire [10:0]        m_fv_n,     // variation of the − device
     output wire [10:0]        m_eg,       // ADC gain error, Q10
-    output wire signed [10:0] m_eo        // ADC offset error, ADC LSB
+    output wire signed [10:0] m_eo,       // ADC offset error, ADC LSB
+    // the Threefry engine outside (EXT_TF = 1; unused otherwise): a draw with the device key
+    /* verilator lint_off UNUSEDSIGNAL */
+    output wire               tf_valid,
+    input  wire               tf_ready,
+    output wire [31:0]        tf_c0,
+    output wire [31:0]        tf_c1,
+    input  wire               tf_m_valid,
+    output wire               tf_m_ready,
+    input  wire [31:0]        tf_x0,
+    input  wire [31:0]        tf_x1,
+    input  wire signed [8:0]  tf_z        // xp_gauss of tf_x0, tf_x1
+    /* verilator lint_on UNUSEDSIGNAL */
 );
     // domains of numerics §4.1
     localparam [7:0] D_STUCK = 8'h01, D_VAR_POS = 8'h02, D_VAR_NEG = 8'h03, D_ADC_GAIN = 8'h04,
@@ -75,18 +96,33 @@ module xp_devmodel #(
     wire [31:0] c0 = {domain, t_reg, 16'd0};
     wire [31:0] c1 = column_reg ? {24'd0, c_reg} : {6'd0, r_reg, 8'd0, c_reg};
 
-    wire        tf_s_ready, tf_m_valid;
+    wire        d_s_ready, d_m_valid;
+    /* verilator lint_off UNUSEDSIGNAL */ // (EXT_TF = 1: the stuck classes use the low halves)
     wire [31:0] x0, x1;
-    xp_threefry #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) tf (
-        .clk(clk), .rst(rst),
-        .s_valid(state_reg == S_DRAW), .s_ready(tf_s_ready),
-        .s_k0(dkey0), .s_k1(dkey1), .s_c0(c0), .s_c1(c1),
-        .m_valid(tf_m_valid), .m_ready(state_reg == S_WAIT),
-        .m_x0(x0), .m_x1(x1)
-    );
-
-    wire signed [8:0]  z;
-    xp_gauss g (.x0(x0), .x1(x1), .z(z));
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [8:0] z;
+    assign tf_valid = state_reg == S_DRAW;
+    assign tf_c0 = c0;
+    assign tf_c1 = c1;
+    assign tf_m_ready = state_reg == S_WAIT;
+    generate
+        if (EXT_TF != 0) begin : g_ext
+            assign d_s_ready = tf_ready;
+            assign d_m_valid = tf_m_valid;
+            assign x0 = tf_x0;
+            assign x1 = tf_x1;
+            assign z = tf_z;
+        end else begin : g_own
+            xp_threefry #(.ROUNDS_PER_CYCLE(ROUNDS_PER_CYCLE)) tf (
+                .clk(clk), .rst(rst),
+                .s_valid(tf_valid), .s_ready(d_s_ready),
+                .s_k0(dkey0), .s_k1(dkey1), .s_c0(c0), .s_c1(c1),
+                .m_valid(d_m_valid), .m_ready(tf_m_ready),
+                .m_x0(x0), .m_x1(x1)
+            );
+            xp_gauss g (.x0(x0), .x1(x1), .z(z));
+        end
+    endgenerate
     // variation and gain error share σ's unit (Q10, f = 0); the offset error is in 1/8 LSB
     wire signed [13:0] dev0;             // scale(z, σ, 0), |·| ≤ 186 · 1023 / 32
     wire signed [10:0] dev3;             // scale(z, s_off, 3)
@@ -146,10 +182,10 @@ module xp_devmodel #(
                 state_next = S_DRAW;
             end
         S_DRAW:
-            if (tf_s_ready)
+            if (d_s_ready)
                 state_next = S_WAIT;
         S_WAIT:
-            if (tf_m_valid) begin
+            if (d_m_valid) begin
                 if (column_reg) begin
                     if (step_reg == 2'd0)
                         eg_next = q10c;
