@@ -453,13 +453,13 @@ FPGA_SYNTH_icebreaker := -spram -dsp
 FPGA_MHZ_icebreaker := 24
 FPGA_BAUD_icebreaker := 3000000
 FPGA_PARAMS_icebreaker := ROWS=128 COLS=64 TILES=8 MAX_REQUEST=1024 MAX_REPLY=1024 MAX_BATCH=16 \
-  MACS_PER_CYCLE=4 CLKS_PER_BIT=8
+  MAX_WIDTH=1024 MACS_PER_CYCLE=4 CLKS_PER_BIT=8
 FPGA_DEV_hx8k := --hx8k --package ct256
 FPGA_SYNTH_hx8k :=
 FPGA_MHZ_hx8k := 12
 FPGA_BAUD_hx8k := 1000000
 FPGA_PARAMS_hx8k := ROWS=64 COLS=32 TILES=2 MAX_REQUEST=256 MAX_REPLY=256 MAX_BATCH=4 \
-  MACS_PER_CYCLE=1 CLKS_PER_BIT=12
+  MAX_WIDTH=128 MACS_PER_CYCLE=1 CLKS_PER_BIT=12
 FPGA_RTL := $(sort $(wildcard rtl/*.v)) $(sort $(wildcard rtl/boards/*.v))
 ifneq ($(filter bitstream bitstream-baseline synth-baseline program,$(MAKECMDGOALS)),)
 ifeq ($(filter $(BOARD),$(BOARDS)),)
@@ -495,7 +495,8 @@ fpga-report-$(1): $(BUILD)/$(1)/xpnn.bin
 	  macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
 	  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) \
 	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
-	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) $(FPGA_REPORT_FLAGS)
+	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) \
+	  max_width=$(call fpga_param,MAX_WIDTH,$(1)) $(FPGA_REPORT_FLAGS)
 .PHONY: fpga-report-$(1)
 # the area gate on the synthesis alone (no placement): runs while the design does not fit
 fpga-synth-$(1): $(BUILD)/$(1)/xpnn.json
@@ -504,7 +505,8 @@ fpga-synth-$(1): $(BUILD)/$(1)/xpnn.json
 	  macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
 	  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) \
 	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
-	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) $(FPGA_REPORT_FLAGS)
+	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) \
+	  max_width=$(call fpga_param,MAX_WIDTH,$(1)) $(FPGA_REPORT_FLAGS)
 .PHONY: fpga-synth-$(1)
 endef
 $(foreach b,$(BOARDS),$(eval $(call fpga_board,$(b))))
@@ -524,7 +526,7 @@ program: $(BUILD)/$(BOARD)/xpnn.bin
 
 # The virtual board behind its UART pins (sim/vboard.cpp with -DXPNN_VBOARD_UART): top
 # xp_board_uart at the iCEBreaker's configuration (FPGA_PARAMS_icebreaker: its geometry and
-# frame limits are xp_board_uart's defaults; MACS_PER_CYCLE set here), bytes as 8N1 bits.
+# frame limits are xp_board_uart's defaults; MACS_PER_CYCLE and MAX_WIDTH set here), bytes as 8N1 bits.
 # $(call vboard_uart,NAME,CLKS_PER_BIT): xpnn-vboard-uart is the board's 3 Mbaud at 24 MHz
 # (8 clocks a bit); bench_uart.sh also builds the 1 Mbaud variant (24 clocks a bit).
 VBOARD_UART_RTL := $(VBOARD_RTL) rtl/xp_board_uart.v rtl/xp_uart_rx.v rtl/xp_uart_tx.v
@@ -533,7 +535,8 @@ $(BUILD)/$(1): sim/vboard.cpp $(VBOARD_UART_RTL) $(BUILD)/libxpnn.a $(BUILD)/lib
 	@mkdir -p $(BUILD)/$(1).d
 	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u DEPS $(VERILATOR) --cc --exe --build -j 2 \
 	  -Wall -O2 --top-module xp_board_uart --Mdir $(abspath $(BUILD)/$(1).d) -o $(1) \
-	  -GMACS_PER_CYCLE=$(call fpga_param,MACS_PER_CYCLE,icebreaker) -GCLKS_PER_BIT=$(2) \
+	  -GMACS_PER_CYCLE=$(call fpga_param,MACS_PER_CYCLE,icebreaker) \
+	  -GMAX_WIDTH=$(call fpga_param,MAX_WIDTH,icebreaker) -GCLKS_PER_BIT=$(2) \
 	  -CFLAGS "-std=c++17 -O2 -DXPNN_VBOARD_UART -DCLKS_PER_BIT=$(2) -I$(abspath cmodel) -I$(abspath host)" \
 	  $(abspath sim/vboard.cpp $(sort $(VBOARD_UART_RTL)) $(BUILD)/libxpnn.a $(BUILD)/libxpcmodel.a) \
 	  -LDFLAGS "$(HOST_LDLIBS)" >$(BUILD)/$(1).d/build.log 2>&1 || { cat $(BUILD)/$(1).d/build.log; exit 1; }

@@ -62,6 +62,7 @@ void xp_board_config_default(xp_board_config *c)
 	c->max_request = 65536;
 	c->max_reply = 65536;
 	c->max_batch = 1024;
+	c->max_width = XP_MAX_WIDTH;
 	c->impl_version = 1;
 	c->impl = 1;
 	c->nthreads = 1;
@@ -224,7 +225,7 @@ static void cmd_info(xp_board *b, uint32_t len)
 	p[29] = 8;  /* stored conductance bits */
 	p[30] = 16; /* partial sums and outputs */
 	p[31] = XP_MAX_LAYERS;
-	xp_put16(p + 32, XP_MAX_WIDTH);
+	xp_put16(p + 32, b->cfg.max_width);
 	xp_put16(p + 34, b->cfg.max_batch);
 	xp_put32(p + 36, b->cfg.max_request);
 	xp_put32(p + 40, b->cfg.max_reply);
@@ -288,6 +289,7 @@ static void cmd_configure(xp_board *b, const uint8_t *pl, uint32_t len)
 	uint16_t tiles[XP_MAX_TILES];
 	uint32_t used_at[XP_MAX_TILES] = { 0 }; /* offset of first use + 1 */
 	const uint32_t nrb_max = 32768u >> (g->adc_bits - 1);
+	const uint32_t wcap = b->cfg.max_width; /* the board's, ≤ XP_MAX_WIDTH */
 	uint32_t off = 0, k = 0, all = 0;
 
 	NEED(1);
@@ -312,11 +314,11 @@ static void cmd_configure(xp_board *b, const uint8_t *pl, uint32_t len)
 		if (l > 0)
 			RANGE(off + 4, n_in, layers[l - 1].n_out, layers[l - 1].n_out);
 		const uint32_t wmax = nrb_max * g->rows - y->bias;
-		RANGE(off + 4, n_in, 1, wmax < XP_MAX_WIDTH ? wmax : XP_MAX_WIDTH);
+		RANGE(off + 4, n_in, 1, wmax < wcap ? wmax : wcap);
 		y->n_in = (uint16_t)n_in;
 		NEED(off + 8);
 		const uint32_t n_out = xp_get16(pl + off + 6);
-		RANGE(off + 6, n_out, 1, XP_MAX_WIDTH);
+		RANGE(off + 6, n_out, 1, wcap);
 		y->n_out = (uint16_t)n_out;
 		NEED(off + 10);
 		const uint32_t need = xp_layer_row_blocks(g, y) * xp_layer_col_blocks(g, y);
@@ -613,6 +615,10 @@ xp_status xp_board_create(xp_board **out, const xp_board_config *c, char *msg, s
 			       c->max_reply, rmin, XP_MAX_PAYLOAD, c->params.tiles);
 	if (c->max_batch < 1)
 		return xp_fail(msg, msglen, XP_EINVAL, "max_batch = 0: legal range 1 … 65535");
+	if (c->max_width < 1 || c->max_width > XP_MAX_WIDTH)
+		return xp_fail(msg, msglen, XP_EINVAL,
+			       "max_width = %u: legal range 1 … %d (the widest layer, n_in and n_out)",
+			       c->max_width, XP_MAX_WIDTH);
 	if (c->impl < 1 || c->impl > 2)
 		return xp_fail(msg, msglen, XP_EINVAL, "impl = %u: legal range 1 … 2", c->impl);
 	if (c->nthreads < 1 || c->nthreads > XP_MAX_THREADS)

@@ -147,6 +147,8 @@ typedef struct xp_board_config {
 	uint32_t max_request;  /* request payload bytes, 16 … 65536 */
 	uint32_t max_reply;    /* reply payload bytes, STATUS reply … 65536 */
 	uint16_t max_batch;    /* vectors per RUN frame, 1 … 65535 */
+	uint16_t max_width;    /* widest layer (n_in, n_out) CONFIGURE accepts, 1 … XP_MAX_WIDTH:
+				* an FPGA board sizes its layer-input buffers by it */
 	uint32_t boot_id;      /* power-up boot id (protocol §3.3) */
 	uint32_t build_hash;   /* reported by INFO */
 	uint16_t impl_version; /* reported by INFO */
@@ -155,8 +157,8 @@ typedef struct xp_board_config {
 	unsigned nthreads;     /* threads of RUN, 1 … 64 (results do not depend on it) */
 } xp_board_config;
 
-/* The reference board: xp_params_default(), 64 KiB frames, max_batch 1024, boot_id 0,
- * build_hash 0, impl 1, impl_version 1, one thread. */
+/* The reference board: xp_params_default(), 64 KiB frames, max_batch 1024, max_width 4096
+ * (XP_MAX_WIDTH), boot_id 0, build_hash 0, impl 1, impl_version 1, one thread. */
 void xp_board_config_default(xp_board_config *c);
 
 typedef struct xp_board xp_board;

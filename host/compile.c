@@ -66,14 +66,23 @@ int xpnn_image_copy(xpnn_image *dst, const xpnn_image *src)
 }
 
 /* Tile lists, row and column blocks of every layer, given sizes; checks the limits of
- * numerics §9 against g. */
-static int place(xpnn_image *img, const xp_params *g, char *err, size_t errlen)
+ * numerics §9 against g and the target's max_width (protocol §4.5). */
+static int place(xpnn_image *img, const xp_params *g, unsigned max_width, char *err,
+		 size_t errlen)
 {
 	unsigned next = 0;
 
 	for (unsigned l = 0; l < img->nlayers; l++) {
 		xpnn_image_layer *L = &img->layer[l];
 		unsigned rows = L->n_in + L->bias;
+
+		if (L->n_in > max_width || L->n_out > max_width) {
+			xpnn_errf(err, errlen, "layer %u: %s = %u: legal range 1 … %u (the target's "
+				  "max_width: the widest layer it takes)", l,
+				  L->n_in > max_width ? "n_in" : "n_out",
+				  L->n_in > max_width ? L->n_in : L->n_out, max_width);
+			return -1;
+		}
 
 		L->nrb = (rows + g->rows - 1) / g->rows;
 		L->ncb = (L->n_out + g->cols - 1) / g->cols;
@@ -179,7 +188,7 @@ int xpnn_compile(xpnn_image *img, const xpnn_net *n, const xp_params *geom, cons
 		L->bias = 1;
 		L->act = l + 1 < n->nlayers ? XP_ACT_RELU : XP_ACT_IDENTITY;
 	}
-	if (place(img, geom, err, errlen))
+	if (place(img, geom, o->max_width ? o->max_width : XP_MAX_WIDTH, err, errlen))
 		return -1;
 	for (unsigned l = 0; l < n->nlayers; l++)
 		if (layer_alloc(&img->layer[l])) {

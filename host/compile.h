@@ -47,11 +47,12 @@ typedef struct xpnn_compile_opts {
 	double calib_pct;   /* percentile of block partial sums at ADC full scale (99.99) */
 	void (*warn)(void *ctx, const char *line); /* non-fatal findings; may be NULL */
 	void *ctx;
+	unsigned max_width; /* the target's widest layer, n_in and n_out (INFO); 0: XP_MAX_WIDTH */
 } xpnn_compile_opts;
 
-/* Compile n for the geometry geom (device fields ignored) with calibration vectors cal
- * (ncal, n_in) pixel codes. Refuses a network that does not fit with a message naming the
- * layer and the limit. */
+/* Compile n for the geometry geom (device fields ignored) and the width limit o->max_width
+ * with calibration vectors cal (ncal, n_in) pixel codes. Refuses a network that does not fit
+ * with a message naming the layer and the limit. */
 int xpnn_compile(xpnn_image *img, const xpnn_net *n, const xp_params *geom, const uint8_t *cal,
 		 unsigned ncal, const xpnn_compile_opts *o, char *err, size_t errlen);
 void xpnn_image_free(xpnn_image *img);
@@ -84,6 +85,10 @@ void xpnn_dac_codes(unsigned dac_bits, const uint8_t *pix, uint8_t *codes, size_
 
 /* The geometry a board reports in INFO, as parameters (device fields: the defaults). */
 void xpnn_info_geometry(const xpnn_info *in, xp_params *g);
+/* Does the image fit the board whose INFO this is: its geometry (xpnn_image_fits) and its
+ * max_width (every layer's n_in and n_out)? 0, or -1 with a message naming the layer, the
+ * field, the value and the limit. */
+int xpnn_image_fits_info(const xpnn_image *img, const xpnn_info *in, char *err, size_t errlen);
 
 typedef struct xpnn_load_stats {
 	uint64_t cells, devices_changed, pulses;
@@ -97,7 +102,7 @@ typedef struct xpnn_load_stats {
 /* Program the image onto the board: CONFIGURE, SET_ADC, WRITE_CELLS (tile by tile, rows in
  * order). With verify, READ_CELLS every written cell back and compare each device with its
  * nominal conductance (k << (8 - code_bits)) within tol LSB. The board's INFO must match the
- * image (xpnn_image_fits) before anything is sent. progress (may be NULL) is called after
+ * image (xpnn_image_fits_info) before anything is sent. progress (may be NULL) is called after
  * each tile with (tiles done, tiles). */
 int xpnn_image_program(xpnn_board *b, const xpnn_image *img, int verify, unsigned tol,
 		       xpnn_load_stats *st, void (*progress)(void *ctx, unsigned done,

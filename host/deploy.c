@@ -20,6 +20,29 @@ void xpnn_info_geometry(const xpnn_info *in, xp_params *g)
 	g->adc_bits = in->adc_bits;
 }
 
+int xpnn_image_fits_info(const xpnn_image *img, const xpnn_info *in, char *err, size_t errlen)
+{
+	xp_params g;
+
+	xpnn_info_geometry(in, &g);
+	if (xpnn_image_fits(img, &g, "the board (INFO)", err, errlen))
+		return -1;
+	for (unsigned l = 0; l < img->nlayers; l++) {
+		const xpnn_image_layer *L = &img->layer[l];
+		const char *f = L->n_in > in->max_width ? "n_in" : "n_out";
+		const unsigned v = L->n_in > in->max_width ? L->n_in : L->n_out;
+
+		if (v > in->max_width) {
+			xpnn_errf(err, errlen, "layer %u: %s = %u: legal range 1 … %u (the board's "
+				  "max_width, INFO); HINT: this board takes layers at most %u wide: "
+				  "train a narrower network for it", l, f, v, in->max_width,
+				  in->max_width);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Cells of layer L's block on one tile: rows [r0, r0+nr) and columns [c0, c0+nc) of the
  * layer's matrix, as (nr, nc, 2) codes. */
 static void gather(const xpnn_image_layer *L, unsigned r0, unsigned nr, unsigned c0,
@@ -49,7 +72,7 @@ int xpnn_image_program(xpnn_board *b, const xpnn_image *img, int verify, unsigne
 	memset(st, 0, sizeof(*st));
 	st->first_bad_tile = -1;
 	xpnn_info_geometry(in, &g);
-	if (xpnn_image_fits(img, &g, "the board (INFO)", err, errlen))
+	if (xpnn_image_fits_info(img, in, err, errlen))
 		return XPNN_EARG;
 	for (unsigned l = 0; l < img->nlayers; l++)
 		total += img->layer[l].ntiles;

@@ -1864,7 +1864,6 @@ int xpnn_hil_run(xpnn_board *b, const xpnn_net *model, const xpnn_image *img,
 		 size_t errlen)
 {
 	hil h;
-	xp_params g;
 	int rc, found = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -1884,8 +1883,7 @@ int xpnn_hil_run(xpnn_board *b, const xpnn_net *model, const xpnn_image *img,
 		xpnn_errf(err, errlen, "xpnn_hil_run: bad options");
 		return XPNN_EARG;
 	}
-	xpnn_info_geometry(xpnn_board_info(b), &g);
-	if (xpnn_image_fits(img, &g, "the board (INFO)", err, errlen))
+	if (xpnn_image_fits_info(img, xpnn_board_info(b), err, errlen))
 		return XPNN_EARG;
 	h.lr = o->lr > 0 ? o->lr : default_lr(o->method);
 	h.held = *test;

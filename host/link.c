@@ -561,9 +561,9 @@ int xpnn_info_get(xpnn_board *b, xpnn_info *out)
 	if (i.max_request < 16 || i.max_request > XP_MAX_PAYLOAD ||
 	    i.max_reply < XP_STATUS_LEN(i.tiles) || i.max_reply > XP_MAX_PAYLOAD || !i.rows ||
 	    !i.cols || !i.tiles || i.tiles > XP_MAX_TILES || i.cols > XP_MAX_COLS ||
-	    i.rows > XP_MAX_ROWS || !i.max_batch)
-		return fail(b, XPNN_EPROTO, "INFO: implausible board limits (rows %u, cols %u, tiles %u, max_request %u, max_reply %u)",
-			    i.rows, i.cols, i.tiles, i.max_request, i.max_reply);
+	    i.rows > XP_MAX_ROWS || !i.max_batch || !i.max_width || i.max_width > XP_MAX_WIDTH)
+		return fail(b, XPNN_EPROTO, "INFO: implausible board limits (rows %u, cols %u, tiles %u, max_request %u, max_reply %u, max_width %u)",
+			    i.rows, i.cols, i.tiles, i.max_request, i.max_reply, i.max_width);
 	*out = i;
 	return XPNN_OK;
 }

@@ -42,6 +42,7 @@ static const model_key keys[] = {
 	{ "max_request", K_U32, C(max_request), 16, XP_MAX_PAYLOAD, "request payload limit, bytes (default 65536)" },
 	{ "max_reply", K_U32, C(max_reply), 16, XP_MAX_PAYLOAD, "reply payload limit, bytes (default 65536)" },
 	{ "max_batch", K_U16, C(max_batch), 1, 65535, "vectors per RUN frame (default 1024)" },
+	{ "max_width", K_U16, C(max_width), 1, XP_MAX_WIDTH, "widest layer, n_in and n_out (default 4096)" },
 	{ "rows", K_U16, P(rows), 1, XP_MAX_ROWS, "rows per tile (default 128)" },
 	{ "cols", K_U16, P(cols), 1, XP_MAX_COLS, "columns per tile (default 64)" },
 	{ "tiles", K_U16, P(tiles), 1, XP_MAX_TILES, "tiles (default 8)" },
@@ -108,7 +109,7 @@ static int parse_opts(xp_board_config *c, const char *spec, char *err, size_t er
 		}
 		if (!k) {
 			snprintf(err, errlen,
-				 "model: unknown option '%s'%s: options are ideal and key=value with key one of seed, boot, threads, max_request, max_reply, max_batch, rows, cols, tiles, dac_bits, code_bits, adc_bits, p_sa0, p_samax, s_var, s_prog, s_read, s_gain, s_off (xpnn help port)",
+				 "model: unknown option '%s'%s: options are ideal and key=value with key one of seed, boot, threads, max_request, max_reply, max_batch, max_width, rows, cols, tiles, dac_bits, code_bits, adc_bits, p_sa0, p_samax, s_var, s_prog, s_read, s_gain, s_off (xpnn help port)",
 				 tok, eq ? "" : " (expected key=value)");
 			return XPNN_EPORT;
 		}

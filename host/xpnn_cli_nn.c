@@ -528,8 +528,9 @@ const char help_compile[] =
 	"and the limit.\n"
 	"\n"
 	"  -o, --output IMAGE  the image file to write (safetensors, docs/formats.md)\n"
-	"  --target PORT    take the geometry from that board's INFO (else the options below,\n"
-	"                   whose defaults are the reference board)\n"
+	"  --target PORT    take the geometry and the widest layer (max_width) from that\n"
+	"                   board's INFO (else the options below, whose defaults are the\n"
+	"                   reference board, 4096 wide)\n"
 	"  --rows R --cols C --tiles T    tile geometry (default 128, 64, 8)\n"
 	"  --dac-bits B --code-bits B --adc-bits B   bit widths (default 8, 4, 8)\n"
 	"  --calib N        calibration vectors: the first N training examples, 1 … 60000\n"
@@ -549,14 +550,15 @@ static void compile_warn(void *ctx, const char *line)
 		fprintf(stderr, "xpnn compile: warning: %s\n", line);
 }
 
-/* The geometry of the board at c->port (INFO). */
-static int target_geom(cli *c, xp_params *g)
+/* The geometry and the widest layer of the board at c->port (INFO). */
+static int target_geom(cli *c, xp_params *g, unsigned *max_width)
 {
 	int rc;
 
 	if ((rc = cli_open(c)))
 		return rc;
 	xpnn_info_geometry(xpnn_board_info(c->b), g);
+	*max_width = xpnn_board_info(c->b)->max_width;
 	cli_close(c);
 	return RC_OK;
 }
@@ -674,7 +676,7 @@ int cmd_compile(cli *c, int argc, char **argv)
 	}
 	if (target) {
 		c->port = target;
-		if ((rc = target_geom(c, &g)))
+		if ((rc = target_geom(c, &g, &co.max_width)))
 			goto out;
 	} else if (xp_params_check(&g, msg, sizeof(msg))) {
 		cli_err(c, "geometry: %s", msg);
@@ -775,8 +777,8 @@ const char help_load[] =
 	"\n"
 	"Program a board image (xpnn compile) onto the board: CONFIGURE, SET_ADC of every used\n"
 	"tile column, WRITE_CELLS of every used cell (tile by tile, rows in order). The image is\n"
-	"checked against the board's INFO first: an image for another geometry is refused\n"
-	"before anything is sent.\n"
+	"checked against the board's INFO first: an image for another geometry, or with a\n"
+	"layer wider than the board's max_width, is refused before anything is sent.\n"
 	"\n"
 	"  --verify         read every written cell back (READ_CELLS) and compare each device\n"
 	"                   with its nominal conductance k << (8 - code_bits)\n"
@@ -846,15 +848,10 @@ int cmd_load(cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_open(c)))
 		goto out;
-	{
-		xp_params g;
-
-		xpnn_info_geometry(xpnn_board_info(c->b), &g);
-		if (xpnn_image_fits(&img, &g, "the board (INFO)", err, sizeof(err))) {
-			cli_err(c, "%s: %s", argv[optind], err);
-			rc = RC_USAGE;
-			goto out;
-		}
+	if (xpnn_image_fits_info(&img, xpnn_board_info(c->b), err, sizeof(err))) {
+		cli_err(c, "%s: %s", argv[optind], err);
+		rc = RC_USAGE;
+		goto out;
 	}
 	if (reset && (rc = xpnn_reset(c->b))) {
 		rc = board_err(c, rc, "RESET");

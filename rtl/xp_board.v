@@ -59,6 +59,9 @@ module xp_board #(
     parameter MAX_REQUEST = 1024,       // request payload bytes (INFO max_request, 16 … 65536)
     parameter MAX_REPLY = 1024,         // reply payload bytes (≥ the STATUS reply, ≤ 65536)
     parameter MAX_BATCH = 16,           // vectors per RUN (INFO max_batch)
+    parameter MAX_WIDTH = 4096,         // widest layer, n_in and n_out (INFO max_width, 1 … 4096):
+                                        // sizes the layer-input buffers (2 × MAX_WIDTH bytes,
+                                        // a bank's half rounded up to a power of two)
     parameter [31:0] BOOT_ID = 32'd0,   // power-up boot id (§3.3)
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter [15:0] IMPL_VERSION = 16'd1,
@@ -104,20 +107,25 @@ module xp_board #(
     localparam TCOLS = TILES * COLS;                 // ADC settings: one per tile column
     localparam AA = $clog2(TCOLS);
     localparam CA = COLS > 1 ? $clog2(COLS) : 1;
-    localparam ABH = $clog2((MAX_WIDTH + M - 1) / M); // layer-input words a bank: 2^ABH a half
+    localparam ABH = MAX_WIDTH > M ? $clog2((MAX_WIDTH + M - 1) / M) : 1; // layer-input words a
+                                                       // bank: 2^ABH a half (at least 2)
     localparam ABA = ABH + 1;                          // (ping-pong)
     localparam ABD = 2 << ABH;
     localparam CLR_N = TCOLS;                        // S_CLEAR's cycles (an ADC column each)
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
-    localparam MAX_WIDTH = 4096;
+    generate  // (the layer sizes are 13 bits: numerics §9's 4096 at most)
+        if (MAX_WIDTH < 1 || MAX_WIDTH > 4096) begin : g_bad_param
+            xp_board_MAX_WIDTH_out_of_range invalid_parameter();
+        end
+    endgenerate
     localparam WIN_MAX = NRB_MAX * ROWS;            // n_in + bias ≤ this (§9)
     localparam [31:0] CMAX = (32'd1 << CODE_BITS) - 32'd1;
     localparam TA = TILES > 1 ? $clog2(TILES) : 1;   // tile index bits
     localparam RB = $clog2(ROWS + 1), CB = $clog2(COLS + 1);  // bits of a row / column count
     localparam BB = $clog2(MAX_BATCH + 1);           // bits of a batch size
     localparam [31:0] MAX_BATCH_32 = MAX_BATCH, MAX_REQUEST_32 = MAX_REQUEST,
-                      MAX_REPLY_32 = MAX_REPLY;      // for INFO's fields
+                      MAX_REPLY_32 = MAX_REPLY, MAX_WIDTH_32 = MAX_WIDTH; // for INFO's fields
 
     // command and status codes (protocol §4, §5)
     localparam [7:0] CMD_INFO = 8'h01, CMD_STATUS = 8'h02, CMD_RESET = 8'h03, CMD_SEED = 8'h04,
@@ -354,7 +362,7 @@ module xp_board #(
             29: info_byte = 8'd8;                          // g_bits
             30: info_byte = 8'd16;                         // psum_bits
             31: info_byte = 8'd8;                          // max_layers
-            32, 33: info_byte = le(MAX_WIDTH, i - 32);     // max_width
+            32, 33: info_byte = le({32'd0, MAX_WIDTH_32}, i - 32); // max_width
             34, 35: info_byte = le({32'd0, MAX_BATCH_32}, i - 34);
             36, 37, 38, 39: info_byte = le({32'd0, MAX_REQUEST_32}, i - 36);
             40, 41, 42, 43: info_byte = le({32'd0, MAX_REPLY_32}, i - 40);
@@ -802,7 +810,7 @@ module xp_board #(
     wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
     wire [12:0] c_prev_nout = ci_l != 0 ? prev_nout : 13'd0;
     wire [31:0] cfg_win = WIN_MAX - {31'd0, cur_bias};
-    wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH ? cfg_win : MAX_WIDTH;
+    wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH_32 ? cfg_win : MAX_WIDTH_32;
     wire [31:0] cfg_need = (({19'd0, cur_nin} + {31'd0, cur_bias} + ROWS - 1) / ROWS) *
                            (({19'd0, cur_nout} + COLS - 1) / COLS);
     wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
@@ -1415,8 +1423,8 @@ module xp_board #(
                           ci_f <= 6;
                       end
                 4'd6: if (plen_req < po32 + 8) err_len(plen_req, po32 + 8);
-                      else if (w_po6 < 1 || w_po6 > MAX_WIDTH)
-                          err_range(po32 + 6, {16'd0, w_po6}, 1, MAX_WIDTH);
+                      else if (w_po6 < 1 || {16'd0, w_po6} > MAX_WIDTH_32)
+                          err_range(po32 + 6, {16'd0, w_po6}, 1, MAX_WIDTH_32);
                       else begin
                           cur_nout <= w_po6[12:0];
                           if (ci_commit)

@@ -21,6 +21,7 @@ module xp_board_uart #(
     parameter MAX_REQUEST = 1024,
     parameter MAX_REPLY = 1024,
     parameter MAX_BATCH = 16,
+    parameter MAX_WIDTH = 4096,         // widest layer (INFO max_width): the input buffers' size
     parameter [31:0] BOOT_ID = 32'd0,
     parameter [31:0] BUILD_HASH = 32'd0, // INFO build_hash (the bitstream's commit)
     parameter integer MACS_PER_CYCLE = 8,
@@ -100,7 +101,8 @@ module xp_board_uart #(
     wire [7:0] b_mdata;
     wire       b_mvalid, b_mready, b_idle;
     xp_board #(.ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
-               .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .BOOT_ID(BOOT_ID),
+               .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MAX_WIDTH(MAX_WIDTH),
+               .BOOT_ID(BOOT_ID),
                .BUILD_HASH(BUILD_HASH), .MACS_PER_CYCLE(MACS_PER_CYCLE)) board (
         .clk(clk), .rst(rst), .dseed(dseed), .p_sa0(p_sa0), .p_samax(p_samax), .s_var(s_var),
         .s_prog(s_prog), .s_read(s_read), .s_gain(s_gain), .s_off(s_off),

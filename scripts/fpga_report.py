@@ -6,7 +6,7 @@ the reference network's link- and compute-bound inference rates, and the baselin
 usage: fpga_report.py BOARD OUTDIR BASELINE.json KEY=VALUE...
   keys: target_mhz, baud, macs_per_cycle (weight MACs x*(G+ - G-) a cycle: cells; each is two
         device products x*G+ and x*G-), max_request,
-        max_reply, max_batch, rows, cols, tiles, device
+        max_reply, max_batch, max_width (optional, default 4096), rows, cols, tiles, device
   --update-baseline   write BASELINE.json from this build instead of comparing
   --synth-only        the synthesis alone (yosys's stat: SB_LUT4, flip-flops, SB_RAM40_4K,
                       SB_SPRAM256KA, SB_MAC16), no placement and no Fmax: make synth-check's
@@ -36,7 +36,7 @@ def rates(k):
     bmax = min(k["max_batch"], (k["max_request"] - 3) // n_in, (k["max_reply"] - 11) // (2 * n_out))
     fits = k["rows"] * k["cols"] * k["tiles"] >= sum(
         math.ceil(a / k["rows"]) * k["rows"] * math.ceil(b / k["cols"]) * k["cols"]
-        for a, b in zip(NET, NET[1:]))
+        for a, b in zip(NET, NET[1:])) and max(NET) <= k.get("max_width", 4096)
     out = {"network": "-".join(map(str, NET)), "macs_per_inference": macs,
            "fits_the_board": fits}
     if bmax < 1:
@@ -97,8 +97,8 @@ def main():
         "spram": used("ICESTORM_SPRAM"), "spram_available": avail("ICESTORM_SPRAM"),
         "dsp": used("ICESTORM_DSP"), "dsp_available": avail("ICESTORM_DSP"),
         "fmax_mhz": fmax, "target_mhz": k["target_mhz"],
-        "geometry": {f: k[f] for f in ("rows", "cols", "tiles", "max_request", "max_reply",
-                                       "max_batch")},
+        "geometry": dict({f: k[f] for f in ("rows", "cols", "tiles", "max_request", "max_reply",
+                                            "max_batch")}, max_width=k.get("max_width", 4096)),
         "macs_per_cycle": k["macs_per_cycle"],
         "device_products_per_cycle": 2 * k["macs_per_cycle"], "baud": k["baud"],
     }

@@ -202,10 +202,10 @@ static void on_log(void *, const char *line) {
 #ifdef XPNN_VBOARD_UART
 #define VB_WHAT                                                                                  \
     "Serve the Verilated RTL board behind its UART pins (rtl/xp_board_uart.v at the\n"            \
-    "iCEBreaker's configuration: 4 cells, 8 products x*G a cycle, 1 KiB frames, 8 clocks a\n"     \
-    "bit) on a pseudo-terminal (--pty) or TCP. Every byte crosses rxd/txd as 8N1 bits: the\n"    \
-    "path a real board's bytes take. --stats-file and SIGUSR2 give the wire's share of the\n"   \
-    "simulated time (scripts/bench_uart.sh).\n"
+    "iCEBreaker's configuration: 4 cells, 8 products x*G a cycle, 1 KiB frames, layers at\n"     \
+    "most 1024 wide, 8 clocks a bit) on a pseudo-terminal (--pty) or TCP. Every byte\n"         \
+    "crosses rxd/txd as 8N1 bits: the path a real board's bytes take. --stats-file and\n"       \
+    "SIGUSR2 give the wire's share of the simulated time (scripts/bench_uart.sh).\n"
 #else
 #define VB_WHAT                                                                                  \
     "Serve the Verilated RTL board (rtl/xp_board.v) on TCP or a pseudo-terminal (--pty), one\n"  \

@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	xpnn_train_opts to;
 	xpnn_train_result res;
 	xpnn_image img;
-	xpnn_compile_opts co = { 99.99, NULL, NULL };
+	xpnn_compile_opts co = { .calib_pct = 99.99, .warn = NULL, .ctx = NULL };
 	xp_params g;
 	xpnn_board *b;
 	xpnn_load_stats st;

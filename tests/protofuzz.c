@@ -88,6 +88,8 @@ static void random_board(gen *g)
 	c->max_request = rnd_in(16, 2048);
 	c->max_reply = rnd_in(XP_STATUS_LEN(p->tiles), 4096);
 	c->max_batch = (uint16_t)rnd_in(1, 8);
+	if (rndu(4) == 0) /* a board narrower than its tiles: CONFIGURE meets max_width */
+		c->max_width = (uint16_t)rnd_in(1, 2u * p->rows);
 	c->boot_id = (uint32_t)rnd64();
 	c->build_hash = (uint32_t)rnd64();
 	c->impl_version = (uint16_t)rnd64();
@@ -335,11 +337,12 @@ static void one(const char *dir, uint64_t seed, int quiet)
 	const int n = snprintf(cfg, sizeof(cfg),
 		"rows %u\ncols %u\ntiles %u\ndac_bits %u\ncode_bits %u\nadc_bits %u\ndseed %llu\n"
 		"p_sa0 %u\np_samax %u\ns_var %u\ns_prog %u\ns_read %u\ns_gain %u\ns_off %u\n"
-		"max_request %u\nmax_reply %u\nmax_batch %u\nboot_id %u\nbuild_hash %u\nimpl_version %u\n",
+		"max_request %u\nmax_reply %u\nmax_batch %u\nmax_width %u\nboot_id %u\nbuild_hash %u\n"
+		"impl_version %u\n",
 		p->rows, p->cols, p->tiles, p->dac_bits, p->code_bits, p->adc_bits,
 		(unsigned long long)p->dseed, p->p_sa0, p->p_samax, p->s_var, p->s_prog, p->s_read,
 		p->s_gain, p->s_off, g.cfg.max_request, g.cfg.max_reply, g.cfg.max_batch,
-		g.cfg.boot_id, g.cfg.build_hash, g.cfg.impl_version);
+		g.cfg.max_width, g.cfg.boot_id, g.cfg.build_hash, g.cfg.impl_version);
 	write_file(dir, seed, "cfg", cfg, (size_t)n);
 	write_file(dir, seed, "in", g.in, g.in_n);
 	write_file(dir, seed, "out", g.out, g.out_n);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The protocol conformance suite on every board this tree can build today: the model board with
-# the reference limits, a model board with small frames (what an FPGA board reports), and a
+# the reference limits, a model board with small frames (what an FPGA board reports), one with
+# the iCEBreaker build's limits (1 KiB frames, layers at most 1024 wide), and a
 # model board served on TCP by `xpnn serve` (the path the virtual RTL board will take).
 # Usage: tests/run_conform.sh BUILD_DIR SEED     Exit status: 0 only if every run passed.
 set -u -o pipefail
@@ -18,6 +19,8 @@ run() { # label, then the xpnn-conform arguments
 }
 run "model board" --port model
 run "model board, small frames" --port "model:max_request=1024,max_reply=2048,max_batch=4"
+run "model board, the iCEBreaker build's limits (max_width 1024)" \
+  --port "model:max_request=1024,max_reply=1024,max_batch=16,max_width=1024"
 
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT

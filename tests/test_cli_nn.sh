@@ -187,9 +187,9 @@ expect 7 "load --verify --max-bad 0 onto a non-ideal board" "$XPNN" load --verif
 has err "verify failed: [0-9]+ of [0-9]+ devices" "names the count"
 
 # ---- a smaller board: the iCE40-HX8K build's limits (docs/boards.md) ----
-HX8K="model:rows=64,cols=32,tiles=2,max_request=256,max_reply=256,max_batch=4"
+HX8K="model:rows=64,cols=32,tiles=2,max_request=256,max_reply=256,max_batch=4,max_width=128"
 expect 0 "INFO of a board with the HX8K build's capacity" "$XPNN" info --json --port "$HX8K"
-check "[ \"\$(json $T/out '(j[\"rows\"], j[\"cols\"], j[\"tiles\"], j[\"max_request\"])')\" = '(64, 32, 2, 256)' ]" \
+check "[ \"\$(json $T/out '(j[\"rows\"], j[\"cols\"], j[\"tiles\"], j[\"max_request\"], j[\"max_width\"])')\" = '(64, 32, 2, 256, 128)' ]" \
 	"INFO reports its smaller capacity"
 expect 2 "compile for it a network that needs 3 tiles" "$XPNN" compile "$T/a.st" -o "$T/hx.img" $I \
 	--target "$HX8K"
@@ -198,6 +198,27 @@ has err "layer 1 \(17 rows x 4 columns\) needs 1 x 1 = 1 tiles of 64 x 32; layer
 check "[ ! -e $T/hx.img ]" "no image written"
 expect 2 "load onto it an image compiled for another board" "$XPNN" load --port "$HX8K" "$T/i.img"
 has err "tiles of 16 x 8, the board \(INFO\) has 64 x 32" "names both geometries"
+
+# ---- a board narrower than the network (max_width, INFO): the 64 inputs of 64-16-4 on a
+# board of the image's geometry whose layers are at most 32 wide ----
+NARROW="model:rows=16,cols=8,tiles=16,max_width=32"
+expect 2 "compile --target a board narrower than the network" "$XPNN" compile "$T/a.st" \
+	-o "$T/nw.img" $I --target "$NARROW"
+has err "a.st: layer 0: n_in = 64: legal range 1 … 32 \(the target's max_width" \
+	"names the layer, the field, the value and the board's max_width"
+check "[ ! -e $T/nw.img ]" "no image written"
+expect 0 "compile --target a board exactly as wide as the network" "$XPNN" -q compile "$T/a.st" \
+	-o "$T/nw.img" $I --target "model:rows=16,cols=8,tiles=16,max_width=64"
+same "$T/i.img" "$T/nw.img" "the same image as for the 4096-wide board"
+expect 2 "load onto a board narrower than the image" "$XPNN" load --port "$NARROW" "$T/i.img"
+has err "i.img: layer 0: n_in = 64: legal range 1 … 32 \(the board's max_width, INFO\); HINT" \
+	"names the layer, the field, the value and the board's max_width, with a hint"
+start_server narrow "$XPNN" serve --port "$NARROW"
+expect 2 "load onto a served narrow board" "$XPNN" load --port "$PORT" "$T/i.img"
+has err "layer 0: n_in = 64: legal range 1 … 32 \(the board's max_width, INFO\)" \
+	"refused before anything is sent, on a served board too"
+expect 0 "the served board has no network" "$XPNN" status --json --port "$PORT"
+check "[ \"\$(json $T/out '(j[\"network\"][\"layers\"], j[\"pulses\"])')\" = '(0, 0)' ]" "nothing configured or programmed"
 
 # ---- eval ----
 E="--images $T/syntest-images.gz --labels $T/syntest-labels.gz"

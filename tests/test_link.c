@@ -512,6 +512,71 @@ static void test_engine_refusals(void **state)
 	xpnn_close(b);
 }
 
+/* max_width, a board's widest layer: validated at creation, reported by INFO (offset 32),
+ * and the limit of CONFIGURE's n_in and n_out (protocol §4.1, §4.5). */
+static void test_engine_max_width(void **state)
+{
+	(void)state;
+	xp_board_config c;
+	xp_board *eb;
+	char msg[XP_ERRMSG];
+	xp_board_config_default(&c);
+	assert_int_equal(c.max_width, XP_MAX_WIDTH);
+	c.max_width = 0;
+	assert_int_equal(xp_board_create(&eb, &c, msg, sizeof(msg)), XP_EINVAL);
+	assert_null(eb);
+	assert_non_null(strstr(msg, "max_width = 0: legal range 1 … 4096"));
+	c.max_width = XP_MAX_WIDTH + 1;
+	assert_int_equal(xp_board_create(&eb, &c, msg, sizeof(msg)), XP_EINVAL);
+	assert_non_null(strstr(msg, "max_width = 4097: legal range 1 … 4096"));
+	c.max_width = 1;
+	assert_int_equal(xp_board_create(&eb, &c, msg, sizeof(msg)), XP_OK);
+	assert_int_equal(xp_board_public_config(eb).max_width, 1);
+	xp_board_destroy(eb);
+
+	/* INFO: the default board's 4096, a model board's max_width= */
+	xpnn_board *b = open_port("model:seed=3");
+	assert_int_equal(xpnn_board_info(b)->max_width, 4096);
+	xpnn_close(b);
+	b = open_port("model:seed=3,max_width=784");
+	assert_int_equal(xpnn_board_info(b)->max_width, 784);
+	/* the reference network's 784 inputs are at the limit: accepted */
+	xp_netcfg cfg;
+	xp_layer L[2];
+	uint16_t tl[8];
+	xpnn_shape sh;
+	xp_netcfg_reference(&cfg, L, tl);
+	assert_int_equal(xpnn_configure(b, &cfg, &sh), XPNN_OK);
+	assert_int_equal(sh.n_in, 784);
+	xpnn_close(b);
+	/* one narrower: refused at n_in (ERR_RANGE with the board's limit) */
+	b = open_port("model:seed=3,max_width=783");
+	assert_int_equal(xpnn_configure(b, &cfg, NULL), XPNN_ENACK);
+	assert_int_equal(xpnn_last_nack(b)->status, XP_RSP_RANGE);
+	assert_non_null(strstr(xpnn_errmsg(b), "n_in = 784: legal range 1 … 783"));
+	xpnn_close(b);
+	/* n_out: 64 outputs on a board 64 wide, then 65 */
+	b = open_port("model:seed=3,max_width=64");
+	uint16_t t2[2] = { 0, 1 };
+	xp_layer one = { .n_in = 10, .n_out = 64, .bias = 1, .act = XP_ACT_IDENTITY, .ntiles = 1,
+			 .tiles = t2 };
+	xp_netcfg c1 = { 1, &one };
+	assert_int_equal(xpnn_configure(b, &c1, NULL), XPNN_OK);
+	one.n_out = 65;
+	one.ntiles = 2;
+	assert_int_equal(xpnn_configure(b, &c1, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(b), "n_out = 65: legal range 1 … 64"));
+	xpnn_close(b);
+	/* n_in's limit is min(max_width, NRB·R − bias): here NRB·R − 1 = 16·16 − 1 = 255 */
+	b = open_port("model:seed=3,adc_bits=12,rows=16,max_width=300");
+	one.n_in = 256;
+	one.n_out = 8;
+	one.ntiles = 1;
+	assert_int_equal(xpnn_configure(b, &c1, NULL), XPNN_ENACK);
+	assert_non_null(strstr(xpnn_errmsg(b), "n_in = 256: legal range 1 … 255"));
+	xpnn_close(b);
+}
+
 /* ---- the engine under random byte streams: every valid request gets exactly one reply with
  * a good CRC, a repeated frame gets the same bytes, garbage never crashes it (run under ASan
  * and UBSan by make sanitize) ---- */
@@ -730,6 +795,8 @@ static void test_ports(void **state)
 	assert_non_null(strstr(err, "seed = 'abc'"));
 	assert_int_equal(xpnn_port_open(&t, "model:tiles=300", err, sizeof(err)), XPNN_EPORT);
 	assert_non_null(strstr(err, "legal range 1 … 256"));
+	assert_int_equal(xpnn_port_open(&t, "model:max_width=4097", err, sizeof(err)), XPNN_EPORT);
+	assert_non_null(strstr(err, "max_width = '4097': legal range 1 … 4096"));
 	assert_int_equal(xpnn_port_open(&t, "model:colour=red", err, sizeof(err)), XPNN_EPORT);
 	assert_non_null(strstr(err, "unknown option 'colour'"));
 	assert_int_equal(xpnn_port_open(&t, "model:max_reply=100,tiles=200", err, sizeof(err)), XPNN_EPORT);
@@ -756,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_engine_equals_cmodel),
 		cmocka_unit_test(test_write_list),
 		cmocka_unit_test(test_engine_refusals),
+		cmocka_unit_test(test_engine_max_width),
 		cmocka_unit_test(test_engine_fuzz),
 		cmocka_unit_test(test_ports),
 	};

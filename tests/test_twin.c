@@ -1496,6 +1496,29 @@ static void test_compile_too_big(void **state)
 		xpnn_net_free(&n);
 	}
 
+	/* a target narrower than the network (max_width, INFO): n_in 30 and n_out 20 of
+	 * 30-20-3 on a board 20 wide, n_out 20 on one 19 wide */
+	{
+		const unsigned w[3] = { 30, 20, 3 };
+		xpnn_compile_opts cn = co;
+
+		geom_set(&g, 16, 8, 16, 8, 4, 8);
+		rand_net(&n, 2, w, 2.0f, seed0);
+		cn.max_width = 20;
+		assert_int_equal(xpnn_compile(&img, &n, &g, cal, 64, &cn, err, sizeof(err)), -1);
+		assert_has(err, "layer 0: n_in = 30: legal range 1 … 20 (the target's max_width");
+		n.width[0] = 19;
+		cn.max_width = 19;
+		assert_int_equal(xpnn_compile(&img, &n, &g, cal, 64, &cn, err, sizeof(err)), -1);
+		assert_has(err, "layer 0: n_out = 20: legal range 1 … 19 (the target's max_width");
+		n.width[0] = 30;
+		cn.max_width = 30; /* at the limit */
+		if (xpnn_compile(&img, &n, &g, cal, 64, &cn, err, sizeof(err)))
+			fail_msg("%s", err);
+		xpnn_image_free(&img);
+		xpnn_net_free(&n);
+	}
+
 	/* a bias beyond what the bias row (±15 code steps) and the ADC offset (≤ 127 codes)
 	 * carry is clipped, with a warning naming it */
 	{
@@ -1569,6 +1592,17 @@ static void test_compile_too_big(void **state)
 	assert_int_equal(xpnn_image_program(b, &img, 0, 0, &st, NULL, NULL, err, sizeof(err)),
 			 XPNN_EARG);
 	assert_has(err, "compiled for tiles of 16 x 8, the board (INFO) has 8 x 8");
+	if (xpnn_status_get(b, &s))
+		fail_msg("%s", xpnn_errmsg(b));
+	assert_int_equal(s.nlayers, 0);
+	assert_int_equal(s.pulses, 0);
+	xpnn_close(b);
+	/* and one of the same geometry whose layers are at most 39 wide (the image's n_in is 40) */
+	if (xpnn_open(&b, "model:ideal,rows=16,cols=8,tiles=16,max_width=39", NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(xpnn_image_program(b, &img, 0, 0, &st, NULL, NULL, err, sizeof(err)),
+			 XPNN_EARG);
+	assert_has(err, "layer 0: n_in = 40: legal range 1 … 39 (the board's max_width, INFO)");
 	if (xpnn_status_get(b, &s))
 		fail_msg("%s", xpnn_errmsg(b));
 	assert_int_equal(s.nlayers, 0);

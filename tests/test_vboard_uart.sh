@@ -29,7 +29,7 @@ for _ in $(seq 200); do [ -s "$T/pty" ] && break; sleep 0.05; done
 [ -s "$T/pty" ] || { bad "xpnn-vboard-uart: no pty after 10 s"; show "$T/vb.log"; exit 1; }
 RTL="tty:$(cat "$T/pty")"
 case "$RTL" in tty:/dev/pts/*) ok "serving on $RTL" ;; *) bad "pty path '$RTL'" ;; esac
-start_server model "$XPNN" serve -q --port "model:seed=5,boot=0,max_request=1024,max_reply=1024,max_batch=16"
+start_server model "$XPNN" serve -q --port "model:seed=5,boot=0,max_request=1024,max_reply=1024,max_batch=16,max_width=1024"
 MODEL=$PORT
 
 FM=${XPNN_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
@@ -52,7 +52,7 @@ done
 "$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
 for k in ("impl","impl_name","impl_version","build_hash","port"): a.pop(k,None); b.pop(k,None)
 sys.exit(a != b or json.load(open(sys.argv[1]))["impl"] != 2)' "$T/info_rtl.json" "$T/info_model.json" &&
-	ok "INFO through the pins: impl 2 (RTL), the model board's limits (1 KiB frames, batch 16)" ||
+	ok "INFO through the pins: impl 2 (RTL), the model board's limits (1 KiB frames, batch 16, max_width 1024)" ||
 	bad "INFO differs"
 # ports and wall times aside
 sed -E 's/(tty|tcp):[^"]*//; s/, [0-9.]+ s$/, (time) s/' "$T/seq_rtl.txt" >"$T/a"

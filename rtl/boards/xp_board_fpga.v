@@ -17,6 +17,7 @@ module xp_board_fpga #(
     parameter MAX_REQUEST = 1024,      // frame limits (INFO)
     parameter MAX_REPLY = 1024,
     parameter MAX_BATCH = 16,
+    parameter MAX_WIDTH = 1024,        // widest layer (INFO max_width): the input buffers' size
     parameter MACS_PER_CYCLE = 4,      // cells a cycle
     parameter CLKS_PER_BIT = 8,        // f_clk / baud
     parameter [31:0] BUILD_HASH = 32'd0,
@@ -38,7 +39,7 @@ module xp_board_fpga #(
     /* verilator lint_on UNUSEDSIGNAL */
     xp_board_uart #(
         .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
-        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .BUILD_HASH(BUILD_HASH),
+        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MAX_WIDTH(MAX_WIDTH), .BUILD_HASH(BUILD_HASH),
         .MACS_PER_CYCLE(MACS_PER_CYCLE), .CLKS_PER_BIT(CLKS_PER_BIT)
     ) board (
         .clk(clk), .rst(rst),

@@ -23,6 +23,7 @@ module xp_top_icebreaker #(
     parameter MAX_REQUEST = 1024,      // request payload bytes (INFO max_request)
     parameter MAX_REPLY = 1024,
     parameter MAX_BATCH = 16,
+    parameter MAX_WIDTH = 1024,        // widest layer (INFO max_width): 4 EBR of layer inputs
     parameter MACS_PER_CYCLE = 4,      // cells a cycle: 4 SPRAMs of 16-bit {G+, G-} words
     parameter CLKS_PER_BIT = 8,        // 24 MHz / 8 = 3 Mbaud
     parameter [31:0] BUILD_HASH = 32'd0,
@@ -80,7 +81,8 @@ module xp_top_icebreaker #(
     wire hb, err;
     xp_board_fpga #(
         .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
-        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MACS_PER_CYCLE(MACS_PER_CYCLE),
+        .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MAX_WIDTH(MAX_WIDTH),
+        .MACS_PER_CYCLE(MACS_PER_CYCLE),
         .CLKS_PER_BIT(CLKS_PER_BIT), .BUILD_HASH(BUILD_HASH),
         .HEARTBEAT_BITS(HEARTBEAT_BITS), .STRETCH_BITS(STRETCH_BITS)
     ) board (

@@ -8,10 +8,12 @@
 // too short and too long, empty frames and garbage; the RTL's input has random gaps and its
 // output random backpressure. Each run is a random board: device seed, stuck probabilities
 // (up to 12 %, so that stuck devices are met), variation and programming noise.
-// Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST]] — the geometry, bit widths and request
-// limit the RTL was built with (-G…; default the reference 128,64,8,8,4,8,1024); XP_SEED seeds
-// the streams and the board (printed). Built with
-// --trace-fst (make cosim-board WAVES=1), the run is written to $XP_WAVES as an FST waveform.
+// Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH]]] — the geometry, bit widths,
+// request limit and widest layer the RTL was built with (-G…; default the reference
+// 128,64,8,8,4,8,1024,4096); XP_SEED seeds the streams and the board (printed). Below 4096,
+// CONFIGURE's n_in and n_out are often drawn at max_width − 1, max_width and max_width + 1.
+// Built with --trace-fst (make cosim-board WAVES=1), the run is written to $XP_WAVES as an FST
+// waveform.
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -84,6 +86,7 @@ static uint32_t MAX_REQUEST = 1024;
 static const uint32_t MAX_REPLY = 1024;
 static const uint16_t MAX_BATCH = 16;
 static unsigned G_R = 128, G_C = 64, G_T = 8, G_DAC = 8, G_CODE = 4, G_ADC = 8;
+static unsigned G_W = XP_MAX_WIDTH;  // MAX_WIDTH
 static unsigned umin(unsigned a, unsigned b) { return a < b ? a : b; }
 
 
@@ -109,12 +112,19 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         // through mostly unprogrammed cells — each a device-model query — stays quick)
         // (the reference geometry: n_in up to 160, hidden n_out up to 70)
         unsigned L = 1 + rndu(3), used = 0, nin = 1 + rndu(R + R / 4);
+        // a board narrower than the absolute maximum: widths at its limit, and one past it
+        // (ERR_RANGE naming max_width), half the time (no draw at all on a 4096-wide board,
+        // so that the other units keep their streams)
+        const bool narrow = G_W < XP_MAX_WIDTH;
+        auto at_limit = [&]() { unsigned v = G_W - 1 + rndu(3); return v ? v : 1u; };
+        if (narrow && rndu(2)) nin = at_limit();
         std::vector<unsigned> tiles(T);
         for (unsigned i = 0; i < T; i++) tiles[i] = i;
         for (unsigned i = T - 1; i > 0; i--) std::swap(tiles[i], tiles[rndu(i + 1)]);
         pl.push_back((uint8_t)L);
         for (unsigned l = 0; l < L; l++) {
             unsigned bias = rndu(2), nout = 1 + rndu(l + 1 < L ? C + (3 * C + 31) / 32 : umin(20, C + 1));
+            if (narrow && rndu(2)) nout = at_limit();
             unsigned nt = ((nin + bias + R - 1) / R) * ((nout + C - 1) / C);
             if (used + nt > T) { nin = 1 + rndu(umin(60, R - bias)); nout = 1 + rndu(umin(30, C)); nt = 1; }
             if (used + nt > T) break;
@@ -329,10 +339,14 @@ struct sim {
 int main(int argc, char **argv) {
     uint64_t seed = cosim_seed(1000003, 17);
     unsigned nframes = argc > 1 ? (unsigned)strtoul(argv[1], nullptr, 10) : 10000;
-    if (argc > 2 && sscanf(argv[2], "%u,%u,%u,%u,%u,%u,%u", &G_R, &G_C, &G_T, &G_DAC, &G_CODE, &G_ADC,
-                           &MAX_REQUEST) != 7) {
-        fprintf(stderr, "tb_board: %s: expected R,C,T,DAC,CODE,ADC,MAX_REQUEST\n", argv[2]);
-        return 2;
+    if (argc > 2) {
+        int n = sscanf(argv[2], "%u,%u,%u,%u,%u,%u,%u,%u", &G_R, &G_C, &G_T, &G_DAC, &G_CODE, &G_ADC,
+                       &MAX_REQUEST, &G_W);
+        if ((n != 7 && n != 8) || G_W < 1 || G_W > XP_MAX_WIDTH) {
+            fprintf(stderr, "tb_board: %s: expected R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH] "
+                    "(MAX_WIDTH 1 … %d)\n", argv[2], XP_MAX_WIDTH);
+            return 2;
+        }
     }
     const char *unit = getenv("XP_UNIT");
     printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-%s SEED=%" PRIu64 "), %u frames\n",
@@ -356,9 +370,10 @@ int main(int argc, char **argv) {
     cfg.params.code_bits = (uint8_t)G_CODE;
     cfg.params.adc_bits = (uint8_t)G_ADC;
     if (argc > 2)
-        printf("tb_board: geometry %u x %u x %u, %u/%u/%u bits, max_request %u\n", G_R, G_C, G_T,
-               G_DAC, G_CODE, G_ADC, MAX_REQUEST);
+        printf("tb_board: geometry %u x %u x %u, %u/%u/%u bits, max_request %u, max_width %u\n", G_R,
+               G_C, G_T, G_DAC, G_CODE, G_ADC, MAX_REQUEST, G_W);
     cfg.max_request = MAX_REQUEST;
+    cfg.max_width = (uint16_t)G_W;
     cfg.max_reply = MAX_REPLY;
     cfg.max_batch = MAX_BATCH;
     cfg.impl = 2;
@@ -410,6 +425,7 @@ int main(int argc, char **argv) {
     uint8_t seq = 0;
     size_t expected_total = 0;
     unsigned replies[11][9] = {};  // (command, status) of the C engine's replies: coverage
+    unsigned w_ok = 0, w_range = 0;  // CONFIGUREs at max_width: accepted, refused past it
     for (unsigned f = 0; f < nframes; f++) {
         std::vector<uint8_t> in;
         unsigned kind = rndu(100);
@@ -553,6 +569,12 @@ int main(int argc, char **argv) {
             unsigned c = rb[0] & 0x7F, st = rb[2];
             if (c <= 10 && st <= 8) replies[c][st]++;
             if (c == 5 && st == 0) net_in = rb[7] | rb[8] << 8;
+            if (c == 5 && st == 0 && d.len >= 15 &&
+                ((rb[7] | rb[8] << 8) == G_W || (rb[9] | rb[10] << 8) == G_W))
+                w_ok++;
+            if (c == 5 && st == 5 && d.len >= 25 &&
+                (rb[17] | rb[18] << 8 | rb[19] << 16 | (unsigned)rb[20] << 24) == G_W)
+                w_range++;
             if (c == 3 && st == 0) net_in = 0;
         }
     }
@@ -566,6 +588,14 @@ int main(int argc, char **argv) {
         for (unsigned st = 1; st <= 8; st++)
             if (replies[c][st]) printf(" %s %u", xp_rsp_name(st), replies[c][st]);
         printf("\n");
+    }
+    if (G_W < XP_MAX_WIDTH) {  // the point of a narrow board's unit: both sides of its limit
+        printf("tb_board: max_width %u: %u CONFIGUREs accepted with a layer that wide, %u refused "
+               "with ERR_RANGE up to %u\n", G_W, w_ok, w_range, G_W);
+        if (!w_ok || !w_range) {
+            fprintf(stderr, "tb_board: the frames did not reach max_width %u from both sides\n", G_W);
+            rc = 1;
+        }
     }
     s.m->final();
 #if VM_TRACE

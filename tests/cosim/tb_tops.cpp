@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
     cfg.max_request = MAX_REQUEST;
     cfg.max_reply = MAX_REPLY;
     cfg.max_batch = MAX_BATCH;
+    cfg.max_width = MAX_WIDTH;
     cfg.params.rows = ROWS;
     cfg.params.cols = COLS;
     cfg.params.tiles = TILES;

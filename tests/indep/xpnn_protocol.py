@@ -16,7 +16,8 @@ Usage:
   CASE.cfg   a board description, one "key value" per line (decimal integers):
              rows cols tiles dac_bits code_bits adc_bits dseed p_sa0 p_samax
              s_var s_prog s_read s_gain s_off (numerics section 2) and
-             max_request max_reply max_batch boot_id build_hash impl_version
+             max_request max_reply max_batch max_width boot_id build_hash
+             impl_version
              (protocol section 4.1). Unknown keys are an error; missing keys
              take the reference board's value (boot_id 0xB0071D00).
              The sibling files CASE.in (bytes the host sent) and CASE.out
@@ -51,7 +52,7 @@ PROTOCOL_VERSION = 1
 NUMERICS_VERSION = 1
 IMPL_C_ENGINE = 1            # INFO impl byte: 1 = C board engine (we mimic it)
 MAX_LAYERS = 8               # numerics section 9 / protocol INFO
-MAX_WIDTH = 4096             # numerics section 9 / protocol INFO
+MAX_WIDTH = 4096             # numerics section 9: the widest any board's max_width (INFO) may be
 G_BITS = 8                   # stored conductance bits (fixed, numerics section 2)
 PSUM_BITS = 16               # partial sums (numerics section 8)
 
@@ -234,6 +235,7 @@ CFG_NUMERICS = {"rows": "R", "cols": "C", "tiles": "T", "dac_bits": "dac_bits",
                 "p_sa0": "p_sa0", "p_samax": "p_samax", "s_var": "s_var", "s_prog": "s_prog",
                 "s_read": "s_read", "s_gain": "s_gain", "s_off": "s_off"}
 CFG_LINK_DEFAULTS = {"max_request": 65536, "max_reply": 65536, "max_batch": 1024,
+                     "max_width": MAX_WIDTH,
                      "boot_id": 0xB0071D00, "build_hash": 0, "impl_version": 1}
 
 
@@ -263,7 +265,7 @@ class BoardConfig:
         T = self.params.T
         # section 6 ranges (a host refuses a board outside them)
         lims = (("max_request", 16, 65536), ("max_reply", 74 + 4 * T, 65536),
-                ("max_batch", 1, 0xFFFF), ("boot_id", 0, M32), ("build_hash", 0, M32),
+                ("max_batch", 1, 0xFFFF), ("max_width", 1, MAX_WIDTH), ("boot_id", 0, M32), ("build_hash", 0, M32),
                 ("impl_version", 0, 0xFFFF))
         for name, lo, hi in lims:
             v = getattr(self, name)
@@ -433,7 +435,7 @@ class ProtoBoard:
                               cfg.impl_version, cfg.build_hash, self.boot_id)
                 + struct.pack("<HHHBBBBBBHHII", prm.R, prm.C, prm.T, prm.dac_bits,
                               prm.code_bits, prm.adc_bits, G_BITS, PSUM_BITS, MAX_LAYERS,
-                              MAX_WIDTH, cfg.max_batch, cfg.max_request, cfg.max_reply))
+                              cfg.max_width, cfg.max_batch, cfg.max_request, cfg.max_reply))
 
     def network_shape(self):
         """(layers, n_in of layer 0, n_out of last, n_all), zeros when none."""
@@ -504,9 +506,9 @@ class ProtoBoard:
             o, n_in = field(2)
             if l > 0:
                 check_range(o, n_in, prev_out, prev_out)
-            check_range(o, n_in, 1, min(MAX_WIDTH, NRB * prm.R - bias))
+            check_range(o, n_in, 1, min(self.cfg.max_width, NRB * prm.R - bias))
             o, n_out = field(2)
-            check_range(o, n_out, 1, MAX_WIDTH)
+            check_range(o, n_out, 1, self.cfg.max_width)
             nrb = -(-(n_in + bias) // prm.R)
             ncb = -(-n_out // prm.C)
             o, ntiles = field(2)
