@@ -614,6 +614,7 @@ module xp_board #(
     xp_scale #(.F(0), .SIGMA_W(16)) rsc (.z(pr_z), .sigma(s_read), .y(rd_noise));
     wire [AA-1:0] rv_adc = rv_adc_w[AA-1:0];
     reg         adc_go /* verilator public_flat_rd */;  // rv_acc is the block's sum
+    wire        adc_ready;                        // the ADC is free (sequential: 20 … 42 cycles)
     wire        adc_valid;
     wire signed [ADC_BITS-1:0] adc_code;
     wire [7:0]  set_gain = s_q[24:17];
@@ -621,9 +622,9 @@ module xp_board #(
     wire [11:0] set_off = s_q[11:0];
     wire signed [12:0] adc_offe = {set_off[11], set_off} + {{2{rv_eo[10]}}, rv_eo};
     xp_adc #(.ADC_BITS(ADC_BITS)) adc (
-        .clk(clk), .rst(rst), .s_valid(adc_go),
+        .clk(clk), .rst(rst), .s_valid(adc_go), .s_ready(adc_ready),
         .s_v(rv_acc + {{7{rv_noise[19]}}, rv_noise}),      // |v| < 2^26 (numerics §10)
-        .s_ge({11'd0, set_gain} * {8'd0, rv_eg}), .s_shift(set_shift),
+        .s_gain(set_gain), .s_eg(rv_eg), .s_shift(set_shift),
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
@@ -1223,10 +1224,11 @@ module xp_board #(
                     rv_r <= rv_r + M11;
                 end else begin
                     mp_valid <= 1'b0;
-                    if (!mp_valid && rv_nd) begin          // all accumulated, noise drawn
-                        // the ADC takes rv_acc, the noise and the settings next cycle; the
-                        // next block starts meanwhile (its sum is cleared in S_RUN_QW), its
-                        // code is added to S when it comes (below)
+                    if (!mp_valid && rv_nd && adc_ready) begin  // all accumulated, noise
+                        // drawn, the last block's conversion done: the ADC takes rv_acc, the
+                        // noise and the settings next cycle; the next block starts meanwhile
+                        // (its sum is cleared in S_RUN_QW), its code is added to S when it
+                        // comes (below)
                         adc_go <= 1'b1;
                         if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
                             state <= S_RUN_ADC;
