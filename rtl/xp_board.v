@@ -108,7 +108,8 @@ module xp_board #(
     localparam ABH = $clog2((MAX_WIDTH + M - 1) / M); // layer-input words a bank: 2^ABH a half
     localparam ABA = ABH + 1;                          // (ping-pong)
     localparam ABD = 2 << ABH;
-    localparam CLR_N = VW > TCOLS ? VW : TCOLS;
+    localparam CLR_N0 = VW > TCOLS ? VW : TCOLS;
+    localparam CLR_N = CLR_N0 > 24 ? CLR_N0 : 24;   // ≥ 24: RESET's boot id LCG (22 cycles)
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
     localparam MAX_WIDTH = 4096;
@@ -887,6 +888,13 @@ module xp_board #(
         .clk(clk), .we(tw_en), .wa(tw_a), .wd(tw_d), .wm(8'hFF),
         .re(t_re), .ra(t_ra), .q(t_q));
 
+    // RESET's boot id step, sequential (no multiplier): the product in bi_acc, LCG_A's bit bi_n
+    localparam [20:0] LCG_A = 21'd1664525;
+    localparam [31:0] LCG_C = 32'd1013904223;
+    reg         bi_busy, bi_fin;
+    reg  [4:0]  bi_n;
+    reg  [31:0] bi_acc;
+
     integer k;
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
@@ -985,7 +993,9 @@ module xp_board #(
                 end else if (f_cmd == CMD_STATUS) begin
                     r_plen <= STATUS_LEN[TXA-1:0];
                 end else begin                             // RESET: numerics §3
-                    boot_id <= boot_id * 32'd1664525 + 32'd1013904223;
+                    bi_busy <= 1'b1;                       // the boot id's LCG (below)
+                    bi_n <= 5'd20;
+                    bi_acc <= 32'd0;
                     clr_i <= 0;
                     state <= S_CLEAR;
                 end
@@ -1694,6 +1704,20 @@ module xp_board #(
         // conversion of the one before; S is cleared for an output in S_RUN_J)
         if (adc_valid)
             rv_s <= rv_snext;
+        // RESET: boot_id · LCG_A + LCG_C (protocol §3.3), LCG_A's bits MSB first (Horner), a bit
+        // a cycle while S_CLEAR runs (CLR_N ≥ 24 cycles), then the constant
+        if (bi_busy) begin
+            if (bi_fin) begin
+                boot_id <= bi_acc + LCG_C;
+                bi_busy <= 1'b0;
+                bi_fin <= 1'b0;
+            end else begin
+                bi_acc <= {bi_acc[30:0], 1'b0} + (LCG_A[bi_n] ? boot_id : 32'd0);
+                bi_n <= bi_n - 5'd1;
+                if (bi_n == 5'd0)
+                    bi_fin <= 1'b1;
+            end
+        end
         // RUN: the block's read-noise draw, alongside the column query and the MACs
         if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA || state == S_RUN_SLOW) &&
             !rv_nd) begin
@@ -1712,6 +1736,8 @@ module xp_board #(
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
             boot_id <= BOOT_ID;
+            bi_busy <= 1'b0;
+            bi_fin <= 1'b0;
             frames_ok <= 32'd0;
             duplicates <= 32'd0;
             for (k = 1; k <= 8; k = k + 1)
