@@ -643,7 +643,16 @@ module xp_board #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [15:0] w_p0 = pw(0);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [BB+12:0] run_bn = {13'd0, w_p0[BB-1:0]} * {{BB{1'b0}}, shape_in[12:0]};
+    // (shift-adds, a bit of B each: products of the checks stay off the DSPs, which are the
+    // MAC lanes')
+    reg  [BB+12:0] run_bn;
+    integer     rbi;
+    always @* begin
+        run_bn = {(BB + 13){1'b0}};
+        for (rbi = 0; rbi < BB; rbi = rbi + 1)
+            if (w_p0[rbi])
+                run_bn = run_bn + ({{BB{1'b0}}, shape_in[12:0]} << rbi);
+    end
     wire [31:0] run_len = 32'd3 + {{(19 - BB){1'b0}}, run_bn};
 
     // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
@@ -760,9 +769,19 @@ module xp_board #(
     /* verilator lint_off UNUSEDSIGNAL */ // ≤ R and ≤ C where the product is used
     wire [15:0] w_p6 = pw(6), w_p8 = pw(8);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [RB+CB-1:0] op_n2 = {{CB{1'b0}}, w_p6[RB-1:0]} * {{RB{1'b0}}, w_p8[CB-1:0]};
+    reg  [RB+CB-1:0] op_n2;                       // (shift-adds, a bit of cols each)
+    integer     obi;
+    always @* begin
+        op_n2 = {(RB + CB){1'b0}};
+        for (obi = 0; obi < CB; obi = obi + 1)
+            if (w_p8[obi])
+                op_n2 = op_n2 + ({{CB{1'b0}}, w_p6[RB-1:0]} << obi);
+    end
     wire [31:0] wc_2n = {{(31 - RB - CB){1'b0}}, op_n2, 1'b0};
     wire [31:0] wc_len = 32'd10 + wc_2n;
+    // WRITE_LIST: 4 + 6 n as shift-adds
+    wire [15:0] w_p2 = pw(2);
+    wire [31:0] wl_len = 32'd4 + {15'd0, w_p2, 1'b0} + {14'd0, w_p2, 2'b0};
 
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
@@ -771,8 +790,21 @@ module xp_board #(
     wire [12:0] c_prev_nout = ci_l != 0 ? c_nout[lprev] : 13'd0;
     wire [31:0] cfg_win = WIN_MAX - {31'd0, c_bias[li]};
     wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH ? cfg_win : MAX_WIDTH;
-    wire [31:0] cfg_need = (({19'd0, c_nin[li]} + {31'd0, c_bias[li]} + ROWS - 1) / ROWS) *
-                           (({19'd0, c_nout[li]} + COLS - 1) / COLS);
+    // NEED = row blocks · column blocks, as shift-adds (a bit of the column blocks each); both
+    // counts are range-checked before (n_in + bias ≤ 4097, n_out ≤ 4096): NRW, NCW bits
+    localparam NRW = $clog2((MAX_WIDTH + ROWS) / ROWS + 1), NCW = $clog2((MAX_WIDTH + COLS - 1) / COLS + 1);
+    /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
+    wire [31:0] cfg_nrb = ({19'd0, c_nin[li]} + {31'd0, c_bias[li]} + ROWS - 1) / ROWS;
+    wire [31:0] cfg_ncb = ({19'd0, c_nout[li]} + COLS - 1) / COLS;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [31:0] cfg_need;
+    integer     cni;
+    always @* begin
+        cfg_need = 32'd0;
+        for (cni = 0; cni < NCW; cni = cni + 1)
+            if (cfg_ncb[cni])
+                cfg_need = cfg_need + ({{(32 - NRW){1'b0}}, cfg_nrb[NRW-1:0]} << cni);
+    end
     wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
     wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
     /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
@@ -1082,8 +1114,8 @@ module xp_board #(
                     err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
                 else if (pw(2) < 1)
                     err_range(2, 0, 1, 65535);
-                else if (plen_req != 32'd4 + 32'd6 * {16'd0, pw(2)})
-                    err_len(plen_req, 32'd4 + 32'd6 * {16'd0, pw(2)});
+                else if (plen_req != wl_len)
+                    err_len(plen_req, wl_len);
                 else begin
                     po <= 4;                               // the first record
                     fetch(4, 6, S_LIST_CK);
