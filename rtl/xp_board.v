@@ -254,7 +254,7 @@ module xp_board #(
                      S_RUN_QE = 6'd25, S_RUN_SLOW = 6'd26, S_RUN_ADC = 6'd27,
                      S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
-                     S_DIV = 6'd33, S_DIVD = 6'd34, S_RUN_ACT = 6'd35;
+                     S_DIV = 6'd33, S_DIVD = 6'd34;
     reg [5:0]  state;
     reg [5:0]  f_ret;               // the state a fetch returns to
     assign rx_open = state == S_RX && !frame_end;
@@ -629,13 +629,9 @@ module xp_board #(
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
-    // the activation of the output's S (sequential: S_RUN_ACT waits for it; rv_a holds)
-    reg         act_go;
-    wire        act_valid;
     wire signed [15:0] rv_a;
-    xp_act #(.DAC_BITS(DAC_BITS)) act (.clk(clk), .rst(rst), .s_valid(act_go), .s(rv_s),
-                                       .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
-                                       .relu(l_act[rv_l]), .m_valid(act_valid), .a(rv_a));
+    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(rv_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
+                                       .relu(l_act[rv_l]), .a(rv_a));
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
     // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
     // CONFIGURE commits (S_DIV), kept in bm0 / bm1
@@ -940,7 +936,6 @@ module xp_board #(
         dm_req <= 1'b0;
         pr_req <= 1'b0;
         adc_go <= 1'b0;
-        act_go <= 1'b0;
         tw_en <= 1'b0;
         case (state)
         S_RX: begin
@@ -1312,14 +1307,8 @@ module xp_board #(
             end
         end
         S_RUN_ADC: begin
-            // the output's last conversion (S takes it below), then its activation
-            if (adc_valid) begin
-                act_go <= 1'b1;
-                state <= S_RUN_ACT;
-            end
-        end
-        S_RUN_ACT: begin
-            if (act_valid)
+            // the output's last conversion (S takes it below)
+            if (adc_valid)
                 state <= S_RUN_OUT;
         end
         S_RUN_OUT: begin

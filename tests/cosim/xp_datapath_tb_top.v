@@ -22,8 +22,6 @@ module xp_datapath_tb_top (
     output wire signed [11:0] adc_code12,
     output wire signed [1:0]  adc_code2,
     // activation
-    input  wire               act_valid,
-    output wire               act_out_valid,
     input  wire signed [15:0] act_s,
     input  wire        [7:0]  act_amul,
     input  wire        [3:0]  act_ash,
@@ -41,7 +39,7 @@ module xp_datapath_tb_top (
     output wire        [7:0]  prog_g8,
     output wire        [7:0]  prog_g1
 );
-    wire v12, v2, r12, r2, av3;
+    wire v12, v2, r12, r2;
 
     xp_adc #(.ADC_BITS(8)) adc8 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(adc_ready), .s_v(adc_v),
         .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(adc_out_valid),
@@ -52,9 +50,9 @@ module xp_datapath_tb_top (
     xp_adc #(.ADC_BITS(2)) adc2 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(r2), .s_v(adc_v),
         .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(v2),
         .m_code(adc_code2));
-    xp_act #(.DAC_BITS(8)) act8 (.clk(clk), .rst(rst), .s_valid(act_valid), .m_valid(act_out_valid), .s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
+    xp_act #(.DAC_BITS(8)) act8 (.s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
         .a(act_a8));
-    xp_act #(.DAC_BITS(3)) act3 (.clk(clk), .rst(rst), .s_valid(act_valid), .m_valid(av3), .s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
+    xp_act #(.DAC_BITS(3)) act3 (.s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
         .a(act_a3));
     xp_prog #(.CODE_BITS(4)) prog4 (.k(prog_k[3:0]), .fv(prog_fv), .z(prog_z),
         .s_prog(prog_sigma), .stuck(prog_stuck), .stuck_val(prog_stuck_val), .g(prog_g4));
@@ -63,10 +61,9 @@ module xp_datapath_tb_top (
     xp_prog #(.CODE_BITS(1)) prog1 (.k(prog_k[0]), .fv(prog_fv), .z(prog_z),
         .s_prog(prog_sigma), .stuck(prog_stuck), .stuck_val(prog_stuck_val), .g(prog_g1));
 
-    // the other instances' valid and ready outputs equal adc_out_valid, adc_ready and
-    // act_out_valid
+    // the other instances' valid and ready outputs equal adc_out_valid and adc_ready
     /* verilator lint_off UNUSEDSIGNAL */
-    wire unused = v12 ^ v2 ^ r12 ^ r2 ^ av3;
+    wire unused = v12 ^ v2 ^ r12 ^ r2;
     /* verilator lint_on UNUSEDSIGNAL */
 endmodule
 `resetall
