@@ -28,7 +28,11 @@
  * takes a slow path, lane by lane, with a device-model query per such cell. The ADC errors of
  * a tile column are computed on first use and kept (device constants); the read noise of a
  * block is drawn while its MACs run. On the iCE40UP5K the four SPRAMs give 4 × 16 bits a cycle:
- * build it with M = 4 there (make lint-ice40 does).
+ * build it with M = 4 there (make lint-ice40 does). DSPs: the M lanes' products x·(G+ − G−),
+ * the activation (xp_act), programming (xp_prog, two) and one scale of the device model; the
+ * ADC (20 … 42 cycles a conversion, overlapped with the next block's MACs; a block waits for
+ * the ADC to be free) and RESET's boot id step (during S_CLEAR) multiply a bit a cycle, the
+ * checks' products are shift-adds.
  *
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
  * cell in M banks of xp_ram_sp (SPRAM), their valid bits (a cell not programmed since the
