@@ -152,6 +152,10 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         unsigned r0 = rndu(low ? umin(48, R) : R), c0 = rndu(low ? umin(40, C) : C);
         unsigned nr = 1 + rndu(R - r0 < 16 ? R - r0 : 16);
         unsigned nc = 1 + rndu(C - c0 < 24 ? C - c0 : 24);
+        if (cmd == 8 && rndu(32) == 0) {  // now and then the rest of the tile: mostly more
+            nr = R - r0;                  // than max_reply holds (the row limit, §4.8),
+            nc = C - c0;                  // which the rectangles above never reach
+        }
         put16(pl, rndu(T));
         put16(pl, r0);
         put16(pl, c0);
