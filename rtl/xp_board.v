@@ -28,7 +28,11 @@
  * state if not programmed since reset (below), so no group needs more. The ADC errors of
  * a tile column are computed on first use and kept (device constants); the read noise of a
  * block is drawn while its MACs run. On the iCE40UP5K the four SPRAMs give 4 × 16 bits a cycle:
- * build it with M = 4 there (make lint-ice40 does).
+ * build it with M = 4 there (make lint-ice40 does). DSPs: the M lanes' products x·(G+ − G−),
+ * the activation (xp_act), programming (xp_prog, two) and one scale of the device model; the
+ * ADC (20 … 42 cycles a conversion, overlapped with the next block's MACs; a block waits for
+ * the ADC to be free) and RESET's boot id step (during S_CLEAR) multiply a bit a cycle, the
+ * checks' products are shift-adds.
  *
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
  * cell in M banks of xp_ram_sp (SPRAM); a dirty bit per tile row (xp_ram_dp): RESET and
@@ -111,7 +115,8 @@ module xp_board #(
                                                        // bank: 2^ABH a half (at least 2)
     localparam ABA = ABH + 1;                          // (ping-pong)
     localparam ABD = 2 << ABH;
-    localparam CLR_N = TCOLS;                        // S_CLEAR's cycles (an ADC column each)
+    localparam CLR_N = TCOLS > 24 ? TCOLS : 24;     // S_CLEAR's cycles: an ADC column each,
+                                                    // ≥ 24 for RESET's boot id LCG (22 cycles)
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
     generate  // (the layer sizes are 13 bits: numerics §9's 4096 at most)
@@ -625,6 +630,7 @@ module xp_board #(
     xp_scale #(.F(0), .SIGMA_W(16)) rsc (.z(pr_z), .sigma(s_read), .y(rd_noise));
     wire [AA-1:0] rv_adc = rv_adc_w[AA-1:0];
     reg         adc_go /* verilator public_flat_rd */;  // rv_acc is the block's sum
+    wire        adc_ready;                        // the ADC is free (sequential: 20 … 42 cycles)
     wire        adc_valid;
     wire signed [ADC_BITS-1:0] adc_code;
     wire [7:0]  set_gain = s_q[24:17];
@@ -632,9 +638,9 @@ module xp_board #(
     wire [11:0] set_off = s_q[11:0];
     wire signed [12:0] adc_offe = {set_off[11], set_off} + {{2{rv_eo[10]}}, rv_eo};
     xp_adc #(.ADC_BITS(ADC_BITS)) adc (
-        .clk(clk), .rst(rst), .s_valid(adc_go),
+        .clk(clk), .rst(rst), .s_valid(adc_go), .s_ready(adc_ready),
         .s_v(rv_acc + {{7{rv_noise[19]}}, rv_noise}),      // |v| < 2^26 (numerics §10)
-        .s_ge({11'd0, set_gain} * {8'd0, rv_eg}), .s_shift(set_shift),
+        .s_gain(set_gain), .s_eg(rv_eg), .s_shift(set_shift),
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
@@ -652,7 +658,16 @@ module xp_board #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [15:0] w_p0 = pw(0);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [BB+12:0] run_bn = {13'd0, w_p0[BB-1:0]} * {{BB{1'b0}}, shape_in[12:0]};
+    // (shift-adds, a bit of B each: products of the checks stay off the DSPs, which are the
+    // MAC lanes')
+    reg  [BB+12:0] run_bn;
+    integer     rbi;
+    always @* begin
+        run_bn = {(BB + 13){1'b0}};
+        for (rbi = 0; rbi < BB; rbi = rbi + 1)
+            if (w_p0[rbi])
+                run_bn = run_bn + ({{BB{1'b0}}, shape_in[12:0]} << rbi);
+    end
     wire [31:0] run_len = 32'd3 + {{(19 - BB){1'b0}}, run_bn};
 
     // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
@@ -801,9 +816,19 @@ module xp_board #(
     /* verilator lint_off UNUSEDSIGNAL */ // ≤ R and ≤ C where the product is used
     wire [15:0] w_p6 = pw(6), w_p8 = pw(8);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [RB+CB-1:0] op_n2 = {{CB{1'b0}}, w_p6[RB-1:0]} * {{RB{1'b0}}, w_p8[CB-1:0]};
+    reg  [RB+CB-1:0] op_n2;                       // (shift-adds, a bit of cols each)
+    integer     obi;
+    always @* begin
+        op_n2 = {(RB + CB){1'b0}};
+        for (obi = 0; obi < CB; obi = obi + 1)
+            if (w_p8[obi])
+                op_n2 = op_n2 + ({{CB{1'b0}}, w_p6[RB-1:0]} << obi);
+    end
     wire [31:0] wc_2n = {{(31 - RB - CB){1'b0}}, op_n2, 1'b0};
     wire [31:0] wc_len = 32'd10 + wc_2n;
+    // WRITE_LIST: 4 + 6 n as shift-adds
+    wire [15:0] w_p2 = pw(2);
+    wire [31:0] wl_len = 32'd4 + {15'd0, w_p2, 1'b0} + {14'd0, w_p2, 2'b0};
 
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
@@ -811,8 +836,22 @@ module xp_board #(
     wire [12:0] c_prev_nout = ci_l != 0 ? prev_nout : 13'd0;
     wire [31:0] cfg_win = WIN_MAX - {31'd0, cur_bias};
     wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH_32 ? cfg_win : MAX_WIDTH_32;
-    wire [31:0] cfg_need = (({19'd0, cur_nin} + {31'd0, cur_bias} + ROWS - 1) / ROWS) *
-                           (({19'd0, cur_nout} + COLS - 1) / COLS);
+    // NEED = row blocks · column blocks, as shift-adds (a bit of the column blocks each); both
+    // counts are range-checked before (n_in + bias ≤ MAX_WIDTH + 1, n_out ≤ MAX_WIDTH): NRW,
+    // NCW bits
+    localparam NRW = $clog2((MAX_WIDTH + ROWS) / ROWS + 1), NCW = $clog2((MAX_WIDTH + COLS - 1) / COLS + 1);
+    /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
+    wire [31:0] cfg_nrb = ({19'd0, cur_nin} + {31'd0, cur_bias} + ROWS - 1) / ROWS;
+    wire [31:0] cfg_ncb = ({19'd0, cur_nout} + COLS - 1) / COLS;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [31:0] cfg_need;
+    integer     cni;
+    always @* begin
+        cfg_need = 32'd0;
+        for (cni = 0; cni < NCW; cni = cni + 1)
+            if (cfg_ncb[cni])
+                cfg_need = cfg_need + ({{(32 - NRW){1'b0}}, cfg_nrb[NRW-1:0]} << cni);
+    end
     wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
     wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
     /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
@@ -926,6 +965,13 @@ module xp_board #(
         .clk(clk), .we(tw_en), .wa(tw_a), .wd(tw_d), .wm(8'hFF),
         .re(t_re), .ra(t_ra), .q(t_q));
 
+    // RESET's boot id step, sequential (no multiplier): the product in bi_acc, LCG_A's bit bi_n
+    localparam [20:0] LCG_A = 21'd1664525;
+    localparam [31:0] LCG_C = 32'd1013904223;
+    reg         bi_busy, bi_fin;
+    reg  [4:0]  bi_n;
+    reg  [31:0] bi_acc;
+
     integer k;
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
@@ -1024,7 +1070,9 @@ module xp_board #(
                 end else if (f_cmd == CMD_STATUS) begin
                     r_plen <= STATUS_LEN[TXA-1:0];
                 end else begin                             // RESET: numerics §3
-                    boot_id <= boot_id * 32'd1664525 + 32'd1013904223;
+                    bi_busy <= 1'b1;                       // the boot id's LCG (below)
+                    bi_n <= 5'd20;
+                    bi_acc <= 32'd0;
                     clr_i <= 0;
                     state <= S_CLEAR;
                 end
@@ -1112,8 +1160,8 @@ module xp_board #(
                     err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
                 else if (pw(2) < 1)
                     err_range(2, 0, 1, 65535);
-                else if (plen_req != 32'd4 + 32'd6 * {16'd0, pw(2)})
-                    err_len(plen_req, 32'd4 + 32'd6 * {16'd0, pw(2)});
+                else if (plen_req != wl_len)
+                    err_len(plen_req, wl_len);
                 else begin
                     po <= 4;                               // the first record
                     fetch(4, 6, S_LIST_CK);
@@ -1253,10 +1301,10 @@ module xp_board #(
                 rv_r <= rv_r + M11;
             end else begin
                 mp_valid <= 1'b0;
-                if (!mp_valid && rv_nd) begin              // all accumulated, noise drawn
-                    // the ADC takes rv_acc, the noise and the settings next cycle; the next
-                    // block starts meanwhile (its sum is cleared in S_RUN_QW), its code is
-                    // added to S when it comes (below)
+                if (!mp_valid && rv_nd && adc_ready) begin // all accumulated, noise drawn,
+                    // the last block's conversion done: the ADC takes rv_acc, the noise and
+                    // the settings next cycle; the next block starts meanwhile (its sum is
+                    // cleared in S_RUN_QW), its code is added to S when it comes (below)
                     adc_go <= 1'b1;
                     if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
                         state <= S_RUN_ADC;
@@ -1732,6 +1780,20 @@ module xp_board #(
         // conversion of the one before; S is cleared for an output in S_RUN_J)
         if (adc_valid)
             rv_s <= rv_snext;
+        // RESET: boot_id · LCG_A + LCG_C (protocol §3.3), LCG_A's bits MSB first (Horner), a bit
+        // a cycle while S_CLEAR runs (CLR_N ≥ 24 cycles), then the constant
+        if (bi_busy) begin
+            if (bi_fin) begin
+                boot_id <= bi_acc + LCG_C;
+                bi_busy <= 1'b0;
+                bi_fin <= 1'b0;
+            end else begin
+                bi_acc <= {bi_acc[30:0], 1'b0} + (LCG_A[bi_n] ? boot_id : 32'd0);
+                bi_n <= bi_n - 5'd1;
+                if (bi_n == 5'd0)
+                    bi_fin <= 1'b1;
+            end
+        end
         // RUN: the block's read-noise draw, alongside the column query and the MACs
         if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA) &&
             !rv_nd) begin
@@ -1750,6 +1812,8 @@ module xp_board #(
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
             boot_id <= BOOT_ID;
+            bi_busy <= 1'b0;
+            bi_fin <= 1'b0;
             frames_ok <= 32'd0;
             duplicates <= 32'd0;
             for (k = 1; k <= 8; k = k + 1)

@@ -163,8 +163,8 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         unsigned nr = 1 + rndu(R - r0 < 16 ? R - r0 : 16);
         unsigned nc = 1 + rndu(C - c0 < 24 ? C - c0 : 24);
         if (cmd == 8 && rndu(8) == 0) {  // READ_CELLS: any rectangle, so replies over max_reply
-            r0 = rndu(R); c0 = rndu(C);
-            nr = 1 + rndu(R - r0); nc = 1 + rndu(C - c0);
+            r0 = rndu(R); c0 = rndu(C);    // (the row limit, §4.8), which the rectangles above
+            nr = 1 + rndu(R - r0); nc = 1 + rndu(C - c0);  // never reach
         }
         put16(pl, rndu(T));
         put16(pl, r0);

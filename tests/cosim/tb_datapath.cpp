@@ -40,34 +40,44 @@ int main(int argc, char **argv) {
     auto tick = [&]() { m->clk = 0; m->eval(); m->clk = 1; m->eval(); cycle++; };
     m->rst = 1; tick(); tick(); m->rst = 0;
 
-    // ADC: a two-stage pipeline, one sample a cycle
-    struct adcin { int64_t v; uint32_t ge, sh; int32_t off; } q[2] = {};
+    // ADC: sequential, one sample at a time: accepted while adc_ready, its code
+    // max(19, shift + 10) + 1 cycles after the accepting edge (ready again then: the next
+    // sample is given the same cycle, back to back)
+    struct adcin { int64_t v; uint32_t gain, eg, sh; int32_t off; };
     const int64_t VMAX = 66966522;  // numerics §10
     uint64_t adc_checked = 0, act_checked = 0, prog_checked = 0;
-    for (uint64_t i = 0; i <= n; i++) {
+    for (uint64_t i = 0; i < n; i++) {
         adcin in;
         uint64_t r = rnd64() % 16;
         in.v = r == 0 ? VMAX : r == 1 ? -VMAX : r < 6 ? rndr(-3000, 3000) : rndr(-VMAX, VMAX);
-        in.ge = r == 0 || r == 1 || rnd64() % 8 == 0 ? 255u * 2047u : (uint32_t)rndr(0, 255) * (uint32_t)rndr(0, 2047);
+        bool gmax = r == 0 || r == 1 || rnd64() % 8 == 0;
+        in.gain = gmax ? 255u : (uint32_t)rndr(0, 255);
+        in.eg = gmax ? 2047u : (uint32_t)rndr(0, 2047);
         in.sh = rnd64() % 4 == 0 ? (rnd64() % 2 ? 31 : 0) : (uint32_t)rndr(0, 31);
         in.off = (int32_t)rndr(-2048 - 743, 2047 + 743);
+        CHECK("adc ready", m->adc_ready, 1, "sample %" PRIu64, i);
         m->adc_valid = 1;
         m->adc_v = (uint32_t)in.v & 0x7FFFFFF;
-        m->adc_ge = in.ge;
+        m->adc_gain = in.gain;
+        m->adc_eg = in.eg;
         m->adc_shift = in.sh;
         m->adc_off = (uint32_t)in.off & 0x1FFF;
         tick();
-        q[1] = q[0]; q[0] = in;
-        // the edge registered this sample's product and the previous sample's code
-        if (i >= 1) {
-            const adcin &a = q[1];
-            int64_t y = xp_rnd(a.v * (int64_t)a.ge, a.sh + 10) + a.off;
-            CHECK("adc8", sext(m->adc_code8, 8), clamp(y, -128, 127), "v %" PRId64 " ge %u shift %u off %d", a.v, a.ge, a.sh, a.off);
-            CHECK("adc12", sext(m->adc_code12, 12), clamp(y, -2048, 2047), "v %" PRId64 " ge %u shift %u off %d", a.v, a.ge, a.sh, a.off);
-            CHECK("adc2", sext(m->adc_code2, 2), clamp(y, -2, 1), "v %" PRId64 " ge %u shift %u off %d", a.v, a.ge, a.sh, a.off);
-            CHECK("adc valid", m->adc_out_valid, 1, "-");
-            adc_checked++;
+        m->adc_valid = 0;
+        m->adc_v = 0; m->adc_gain = 0; m->adc_eg = 0; m->adc_shift = 0; m->adc_off = 0;  // latched
+        uint32_t wait = 0;
+        while (!m->adc_out_valid && wait < 100) {
+            CHECK("adc busy", m->adc_ready, 0, "sample %" PRIu64 " cycle %u", i, wait);
+            tick();
+            wait++;
         }
+        uint32_t lat = (in.sh + 10 > 19 ? in.sh + 10 : 19) + 1;
+        CHECK("adc latency", wait, lat, "shift %u", in.sh);
+        int64_t y = xp_rnd(in.v * (int64_t)(in.gain * in.eg), in.sh + 10) + in.off;
+        CHECK("adc8", sext(m->adc_code8, 8), clamp(y, -128, 127), "v %" PRId64 " gain %u eg %u shift %u off %d", in.v, in.gain, in.eg, in.sh, in.off);
+        CHECK("adc12", sext(m->adc_code12, 12), clamp(y, -2048, 2047), "v %" PRId64 " gain %u eg %u shift %u off %d", in.v, in.gain, in.eg, in.sh, in.off);
+        CHECK("adc2", sext(m->adc_code2, 2), clamp(y, -2, 1), "v %" PRId64 " gain %u eg %u shift %u off %d", in.v, in.gain, in.eg, in.sh, in.off);
+        adc_checked++;
     }
     m->adc_valid = 0;
 

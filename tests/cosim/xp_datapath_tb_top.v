@@ -12,7 +12,9 @@ module xp_datapath_tb_top (
     // ADC
     input  wire               adc_valid,
     input  wire signed [26:0] adc_v,
-    input  wire        [18:0] adc_ge,
+    output wire               adc_ready,
+    input  wire        [7:0]  adc_gain,
+    input  wire        [10:0] adc_eg,
     input  wire        [4:0]  adc_shift,
     input  wire signed [12:0] adc_off,
     output wire               adc_out_valid,
@@ -37,16 +39,16 @@ module xp_datapath_tb_top (
     output wire        [7:0]  prog_g8,
     output wire        [7:0]  prog_g1
 );
-    wire v12, v2;
+    wire v12, v2, r12, r2;
 
-    xp_adc #(.ADC_BITS(8)) adc8 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_v(adc_v),
-        .s_ge(adc_ge), .s_shift(adc_shift), .s_off(adc_off), .m_valid(adc_out_valid),
+    xp_adc #(.ADC_BITS(8)) adc8 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(adc_ready), .s_v(adc_v),
+        .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(adc_out_valid),
         .m_code(adc_code8));
-    xp_adc #(.ADC_BITS(12)) adc12 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_v(adc_v),
-        .s_ge(adc_ge), .s_shift(adc_shift), .s_off(adc_off), .m_valid(v12),
+    xp_adc #(.ADC_BITS(12)) adc12 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(r12), .s_v(adc_v),
+        .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(v12),
         .m_code(adc_code12));
-    xp_adc #(.ADC_BITS(2)) adc2 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_v(adc_v),
-        .s_ge(adc_ge), .s_shift(adc_shift), .s_off(adc_off), .m_valid(v2),
+    xp_adc #(.ADC_BITS(2)) adc2 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(r2), .s_v(adc_v),
+        .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(v2),
         .m_code(adc_code2));
     xp_act #(.DAC_BITS(8)) act8 (.s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
         .a(act_a8));
@@ -59,9 +61,9 @@ module xp_datapath_tb_top (
     xp_prog #(.CODE_BITS(1)) prog1 (.k(prog_k[0]), .fv(prog_fv), .z(prog_z),
         .s_prog(prog_sigma), .stuck(prog_stuck), .stuck_val(prog_stuck_val), .g(prog_g1));
 
-    // the other instances' valid outputs equal adc_out_valid
+    // the other instances' valid and ready outputs equal adc_out_valid and adc_ready
     /* verilator lint_off UNUSEDSIGNAL */
-    wire unused = v12 ^ v2;
+    wire unused = v12 ^ v2 ^ r12 ^ r2;
     /* verilator lint_on UNUSEDSIGNAL */
 endmodule
 `resetall
