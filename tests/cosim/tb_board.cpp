@@ -176,6 +176,12 @@ static std::vector<uint8_t> payload_of(uint8_t cmd) {
         break;
     }
     case 9: {  // RUN: a batch of 1 or 2 for the configured network (or a random size)
+        if (rndu(16) == 0) {  // now and then a batch too large for the network (ERR_BATCH is
+            put16(pl, 1 + rndu(2000));     // checked before the length: a few inputs will do)
+            pl.push_back((uint8_t)rndu(2));
+            for (unsigned i = rndu(8); i > 0; i--) pl.push_back((uint8_t)rnd64());
+            break;
+        }
         unsigned b = 1 + rndu(2), n = net_in ? net_in : 1 + rndu(40);
         put16(pl, b);
         pl.push_back((uint8_t)rndu(2));
