@@ -43,7 +43,10 @@
  * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle; and
  * the request (rxbuf), written as it arrives and read a byte a cycle: the checks take its
  * fixed fields from header registers, the rest through the read port (a fetch of up to ten
- * bytes into a window register, or a stream of one a cycle).
+ * bytes into a window register, or a stream of one a cycle); and the counters of §3.4
+ * (cnt_mem, xp_ram_dp: frames_ok, duplicates, nacks, tile_pulses as little-endian bytes in
+ * STATUS order), added to by one byte-serial add unit (S_CNT: a byte a cycle, five cycles an
+ * increment) and streamed into the STATUS reply a byte per two cycles.
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
@@ -115,8 +118,17 @@ module xp_board #(
                                                        // bank: 2^ABH a half (at least 2)
     localparam ABA = ABH + 1;                          // (ping-pong)
     localparam ABD = 2 << ABH;
-    localparam CLR_N = TCOLS > 24 ? TCOLS : 24;     // S_CLEAR's cycles: an ADC column each,
-                                                    // ≥ 24 for RESET's boot id LCG (22 cycles)
+    // the counters of §3.4 in cnt_mem (below): u32 words of four little-endian bytes in the
+    // order STATUS replies them — frames_ok (word 0), duplicates (1), nacks[1 … 8] (2 … 9),
+    // tile_pulses[0 … T-1] (10 …)
+    localparam CNT_WORDS = 10 + TILES;
+    localparam CNT_N = 4 * CNT_WORDS;                // counter bytes
+    localparam CNW = $clog2(CNT_WORDS);
+    localparam CNA = CNW + 2;                        // byte addresses: {word, byte}
+    // S_CLEAR's cycles: an ADC column and a counter byte each, and ≥ 24 for RESET's boot id
+    // LCG (22 cycles)
+    localparam CLR_N0 = TCOLS > CNT_N ? TCOLS : CNT_N;
+    localparam CLR_N = CLR_N0 > 24 ? CLR_N0 : 24;
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
     generate  // (the layer sizes are 13 bits: numerics §9's 4096 at most)
@@ -176,13 +188,12 @@ module xp_board #(
     reg [7:0] ebuf [0:31];         // ERR_FRAME / ERR_CRC replies (16, 19 bytes): never remembered
 
     // ---- board state ----
+    // (the counters of §3.4 — frames_ok, duplicates, nacks, tile_pulses — are bytes of
+    // cnt_mem, below)
     reg [31:0] boot_id;
-    reg [31:0] frames_ok, duplicates;
-    reg [31:0] nacks [1:8];
     reg [63:0] nseed;
     reg [55:0] pulses;              // P (programming counter, numerics §3)
     reg [39:0] infer /* verilator public_flat_rw */;  // N (tb_vectors sets it for TILE ops)
-    reg [31:0] tile_pulses [0:TILES-1];
 
     // conductances, their dirty rows, the ADC settings (numerics §3, §6, §7) and the layer
     // inputs: the memory templates of rtl/xp_ram.v, one address per memory and cycle (the
@@ -267,7 +278,8 @@ module xp_board #(
                      S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_ADC = 6'd27,
                      S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
-                     S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36;
+                     S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
+                     S_CNT = 6'd37;
     reg [5:0]  state;
     reg [5:0]  f_ret;               // the state a fetch returns to
     assign rx_open = state == S_RX && !frame_end;
@@ -308,6 +320,7 @@ module xp_board #(
     reg [7:0]  tx_hi;               // the second byte of a pair (S_RUN_OUT2, S_CELL_B2)
     reg [7:0]  eb_q;                // ebuf read (S_RD)
     wire [7:0] t_q;                 // txbuf read (S_GEN, S_RD)
+    wire [7:0] c_q;                 // cnt_mem read (S_GEN: a STATUS reply's counter bytes)
     wire       t_re;
     wire [TXA-1:0] t_ra;
     wire [7:0] rd_data = out_from_ebuf ? eb_q : t_q;
@@ -381,25 +394,11 @@ module xp_board #(
     wire [15:0] shape_out = net_l != 0 ? {3'd0, l_nout[net_last]} : 16'd0;
     wire [15:0] shape_all = net_l != 0 ? net_nall : 16'd0;
 
-    // the tile whose pulse counter STATUS byte i belongs to (i ≥ 74)
-    function [TA-1:0] tile_of(input integer i);
-        /* verilator lint_off UNUSEDSIGNAL */
-        integer q;
-        /* verilator lint_on UNUSEDSIGNAL */
-        begin
-            q = (i - 74) / 4;
-            tile_of = q[TA-1:0];
-        end
-    endfunction
-
-    // payload byte i of the OK reply to STATUS
+    // payload byte i of the OK reply to STATUS: the counters (bytes 0 … 39 and 74 …) are
+    // streamed from cnt_mem instead (gen_cnt below)
     function [7:0] status_byte(input integer i);
-        if (i < 4)
-            status_byte = le({32'd0, frames_ok}, i);
-        else if (i < 8)
-            status_byte = le({32'd0, duplicates}, i - 4);
-        else if (i < 40)
-            status_byte = le({32'd0, nacks[1 + (i - 8) / 4]}, (i - 8) % 4);
+        if (i < 40)
+            status_byte = 8'd0;
         else if (i < 48)
             status_byte = le({8'd0, pulses}, i - 40);
         else if (i < 56)
@@ -419,7 +418,7 @@ module xp_board #(
         else if (i < 74)
             status_byte = le(TILES, i - 72);
         else
-            status_byte = le({32'd0, tile_pulses[tile_of(i)]}, (i - 74) % 4);
+            status_byte = 8'd0;
     endfunction
 
     // body byte i of the reply being generated: header, then payload
@@ -471,8 +470,16 @@ module xp_board #(
     );
 
     wire        gen_pre = r_pre_from != 0 && r_idx >= r_pre_from;  // body byte r_idx prewritten
+    // body byte r_idx is a counter byte of a STATUS reply (payload bytes 0 … 39, 74 …), at
+    // byte address gen_cnt_w of cnt_mem (payload byte 74 is counter byte 40)
+    wire        gen_cnt = r_status == ST_OK && f_cmd == CMD_STATUS && r_idx >= 7 &&
+                          (r_idx < 47 || r_idx >= 81);
+    /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
+    wire [31:0] gen_cnt_w = {{(32 - TXA){1'b0}}, r_idx} - (r_idx < 47 ? 32'd7 : 32'd41);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire        gen_rd = gen_pre || gen_cnt;   // body byte r_idx is read from a memory first
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
-                           gen_pre ? t_q :
+                           gen_pre ? t_q : gen_cnt ? c_q :
                            body_byte({{(32 - TXA){1'b0}}, r_idx});
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
     assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
@@ -707,6 +714,21 @@ module xp_board #(
     reg [1:0]  op_mode;             // 0 WRITE_CELLS, 1 WRITE_LIST, 2 READ_CELLS
     reg [OPW:0] op_changed;         // ≤ 2 · op_n
 
+    // the counters (cnt_mem, a byte a word): one add unit for every increment (S_CNT) adds
+    // cnt_v to word cnt_w a byte a cycle — byte k is read while byte k − 1, read the cycle
+    // before, is written back plus the addend's low byte and the carry (cnt_v shifts down a
+    // byte) — then goes on to state cnt_ret; with cnt_dup it adds 1 to duplicates next
+    reg  [CNW-1:0] cnt_w;
+    reg  [2:0]     cnt_k;           // byte read (0 … 3; 4: the last one written)
+    reg  [OPW:0]   cnt_v;           // the addend's bytes still to add (≤ 2 · op_n)
+    reg            cnt_c;           // the carry into byte cnt_k − 1
+    reg            cnt_dup;         // then duplicates += 1 (a duplicate's frames_ok first)
+    reg  [5:0]     cnt_ret;
+    wire [8:0]     cnt_sum = {1'b0, c_q} + {1'b0, cnt_v[7:0]} + {8'd0, cnt_c};
+    reg            c_we, c_re;
+    reg  [CNA-1:0] c_wa, c_ra;
+    reg  [7:0]     c_wd;
+
     localparam [1:0] M_WCELLS = 2'd0, M_WLIST = 2'd1, M_READ = 2'd2;
 
     // ready for the next frame: after a reply, and at reset
@@ -746,6 +768,18 @@ module xp_board #(
                 end
                 state <= S_ER_ROW;
             end
+        end
+    endtask
+
+    // add v to counter word w (S_CNT), then go to state ret
+    task cnt_add(input [CNW-1:0] w, input [OPW:0] v, input [5:0] ret);
+        begin
+            cnt_w <= w;
+            cnt_v <= v;
+            cnt_k <= 3'd0;
+            cnt_c <= 1'b0;
+            cnt_ret <= ret;
+            state <= S_CNT;
         end
     endtask
 
@@ -879,6 +913,8 @@ module xp_board #(
     wire [31:0] cl_bank32 = {{(32 - MB){1'b0}}, cl_bank};
     wire [31:0] er_b32 = {{(32 - MB){1'b0}}, er_b};
     wire [31:0] clr_32 = {{(32 - CLR_A){1'b0}}, clr_i};
+    wire [31:0] cnt_tile_w = 32'd10 + {16'd0, op_t};              // tile_pulses[op_t]'s word
+    wire [31:0] cnt_nack_w = 32'd1 + {24'd0, r_status};           // nacks[r_status]'s word
     wire [GA-1:0] el_addr = el_addr_w[GA-1:0];
     wire [MB-1:0] el_bank = el_bank_w[MB-1:0];
     wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
@@ -932,6 +968,14 @@ module xp_board #(
                (state == S_RUN_QE && !e_q[22] && rv_qa && dm_valid);
         e_wa = state == S_CLEAR ? clr_i[AA-1:0] : rv_adc;
         e_wd = state == S_CLEAR ? 23'd0 : {1'b1, dm_eg, dm_eo};
+        // counters: cleared a byte a cycle (power-up: all, RESET: tile_pulses, bytes 40 …),
+        // added to by the add unit (S_CNT), read a byte at a time for a STATUS reply (S_GEN)
+        c_we = (state == S_CLEAR && clr_32 < CNT_N && (!r_remember || clr_32 >= 40)) ||
+               (state == S_CNT && cnt_k != 3'd0);
+        c_wa = state == S_CLEAR ? clr_i[CNA-1:0] : {cnt_w, cnt_k[1:0] - 2'd1};
+        c_wd = state == S_CLEAR ? 8'd0 : cnt_sum[7:0];
+        c_re = (state == S_CNT && cnt_k != 3'd4) || (state == S_GEN && gen_cnt && !gen_rd_done);
+        c_ra = state == S_CNT ? {cnt_w, cnt_k[1:0]} : gen_cnt_w[CNA-1:0];
     end
     assign se_re = state == S_RUN_QW;
 
@@ -964,6 +1008,11 @@ module xp_board #(
     xp_ram_dp #(.W(8), .DEPTH(TXCAP)) txbuf (
         .clk(clk), .we(tw_en), .wa(tw_a), .wd(tw_d), .wm(8'hFF),
         .re(t_re), .ra(t_ra), .q(t_q));
+    // the counters of §3.4, a byte a word (CNT_N bytes: frames_ok, duplicates, nacks,
+    // tile_pulses, each u32 little-endian)
+    xp_ram_dp #(.W(8), .DEPTH(CNT_N)) cnt_mem (
+        .clk(clk), .we(c_we), .wa(c_wa), .wd(c_wd), .wm(8'hFF),
+        .re(c_re), .ra(c_ra), .q(c_q));
 
     // RESET's boot id step, sequential (no multiplier): the product in bi_acc, LCG_A's bit bi_n
     localparam [20:0] LCG_A = 21'd1664525;
@@ -1029,25 +1078,25 @@ module xp_board #(
                 r_w0 <= f_last4;
                 r_w1 <= rx_crc;
             end else begin
-                frames_ok <= frames_ok + 1'b1;
+                cnt_add(0, 1, S_EXEC);                     // frames_ok += 1 (S_CNT), then run
+                cnt_dup <= 1'b0;
 `ifdef XP_MUTANT_DUP_SEQ
                 if (have_last && f_seq == last_seq) begin  // mutant (make cosim): seq alone
 `else
                 if (have_last && f_seq == last_seq && f_cmd == last_cmd && f_len[RXA:0] == last_len &&
                     f_last4 == last_crc) begin
 `endif
-                    duplicates <= duplicates + 1'b1;
+                    cnt_dup <= 1'b1;                       // and duplicates, then re-send
+                    cnt_ret <= S_RD;
                     out_len <= last_txlen;
                     out_idx <= 0;
                     out_from_ebuf <= 1'b0;
-                    state <= S_RD;
                 end else begin
                     have_last <= 1'b1;
                     last_seq <= f_seq;
                     last_cmd <= f_cmd;
                     last_len <= f_len[RXA:0];
                     last_crc <= f_last4;
-                    state <= S_EXEC;
                 end
             end
         end
@@ -1346,11 +1395,9 @@ module xp_board #(
             state <= S_RUN_J;
         end
         S_CLEAR: begin
-            // RESET and power-up (numerics §3): an ADC column per cycle (the memory ports
-            // above; at power-up the ADC errors too); the counters and the configuration at
-            // once; then the conductances (S_ER_*)
-            if (clr_i < TILES)
-                tile_pulses[clr_i[TA-1:0]] <= 32'd0;
+            // RESET and power-up (numerics §3): an ADC column and a counter byte per cycle (the
+            // memory ports above; at power-up the ADC errors and all counters, at RESET
+            // tile_pulses only); the configuration at once; then the conductances (S_ER_*)
             clr_i <= clr_i + 1'b1;
             dm_column <= 1'b0;
             nseed <= 64'd0;
@@ -1588,9 +1635,9 @@ module xp_board #(
                     r_pre_from <= 7;
                     reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
                 end else begin
-                    tile_pulses[op_t[TA-1:0]] <= tile_pulses[op_t[TA-1:0]] +
-                                                   {{(31 - OPW){1'b0}}, op_n, 1'b0};
                     reply(ST_OK, 4, {{(31 - OPW){1'b0}}, op_changed}, 0, 0, 0);
+                    // tile_pulses[t] += 2·n (S_CNT), then the reply
+                    cnt_add(cnt_tile_w[CNW-1:0], {op_n, 1'b0}, S_GEN);
                 end
             end else begin
                 cl_t <= op_t[7:0];
@@ -1685,6 +1732,23 @@ module xp_board #(
                 fetch(po + 2, 2, S_CELL);
             end
         end
+        S_CNT: begin
+            // the add unit: byte cnt_k of word cnt_w is read, byte cnt_k − 1 (in c_q) written
+            // as cnt_sum (the ports above)
+            if (cnt_k != 3'd0) begin
+                cnt_c <= cnt_sum[8];
+                cnt_v <= cnt_v >> 8;
+            end
+            cnt_k <= cnt_k + 3'd1;
+            if (cnt_k == 3'd4) begin
+                if (cnt_dup) begin
+                    cnt_dup <= 1'b0;
+                    cnt_add(1, 1, cnt_ret);                // duplicates += 1
+                end else begin
+                    state <= cnt_ret;
+                end
+            end
+        end
         S_DIV: begin
             dv_rem <= dv_ge ? dv_try[16:0] - dv_d : dv_try[16:0];
             dv_n <= {dv_n[15:0], dv_ge};
@@ -1722,10 +1786,10 @@ module xp_board #(
                 state <= f_ret;
         end
         S_GEN: begin
-            // header and payload, one byte a cycle (prewritten payloads: two), into txbuf or
-            // ebuf, through the CRC
-            if (gen_pre && !gen_rd_done) begin
-                gen_rd_done <= 1'b1;                       // the port reads it (t_re)
+            // header and payload, one byte a cycle (prewritten payloads and STATUS' counters:
+            // two), into txbuf or ebuf, through the CRC
+            if (gen_rd && !gen_rd_done) begin
+                gen_rd_done <= 1'b1;                       // the port reads it (t_re, c_re)
             end else begin
                 gen_rd_done <= 1'b0;
                 if (r_idx == 0)
@@ -1747,14 +1811,14 @@ module xp_board #(
                 r_idx <= r_idx + 1'b1;
                 r_crcn <= r_crcn + 1'b1;
                 if (r_crcn == 3'd4) begin
-                    if (r_status != ST_OK)
-                        nacks[r_status[3:0]] <= nacks[r_status[3:0]] + 1'b1;
                     if (r_remember)
                         last_txlen <= r_idx + 1'b1;
                     out_len <= r_idx + 1'b1;
                     out_idx <= 0;
                     out_from_ebuf <= !r_remember;
                     state <= S_RD;
+                    if (r_status != ST_OK)                 // nacks[status] += 1, then send
+                        cnt_add(cnt_nack_w[CNW-1:0], 1, S_RD);
                 end
             end
         end
@@ -1811,13 +1875,9 @@ module xp_board #(
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
-            boot_id <= BOOT_ID;
+            boot_id <= BOOT_ID;                            // (the counters: S_CLEAR)
             bi_busy <= 1'b0;
             bi_fin <= 1'b0;
-            frames_ok <= 32'd0;
-            duplicates <= 32'd0;
-            for (k = 1; k <= 8; k = k + 1)
-                nacks[k] <= 32'd0;
             have_last <= 1'b0;
             r_remember <= 1'b0;
             gen_rd_done <= 1'b0;
@@ -1872,6 +1932,9 @@ module xp_board #(
     c_run_all_layers: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && rv_flags);
     c_run_outputs_only: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && !rv_flags);
     c_run_relu_clamp_high: cover property (@(posedge clk) state == S_RUN_OUT && l_act[rv_l] && rv_a == {8'd0, XMAX});
+    c_counter_carry: cover property (@(posedge clk) state == S_CNT && cnt_k >= 3'd2 && cnt_c);
+    c_status_counter_over_255: cover property (@(posedge clk) state == S_GEN && gen_cnt &&
+        gen_rd_done && gen_cnt_w[1:0] != 2'd0 && c_q != 8'd0);
     c_run_relu_zero: cover property (@(posedge clk) state == S_RUN_OUT && l_act[rv_l] && rv_s < 0);
 `endif
 endmodule
