@@ -30,9 +30,10 @@
  * block is drawn while its MACs run. On the iCE40UP5K the four SPRAMs give 4 × 16 bits a cycle:
  * build it with M = 4 there (make lint-ice40 does). DSPs: the M lanes' products x·(G+ − G−),
  * the activation (xp_act), programming (xp_prog, two) and one scale of the device model; the
- * ADC (20 … 42 cycles a conversion, overlapped with the next block's MACs; a block waits for
- * the ADC to be free) and RESET's boot id step (during S_CLEAR) multiply a bit a cycle, the
- * checks' products are shift-adds.
+ * ADC (20 … 42 cycles a conversion, overlapped with the next block's MACs — an output's last
+ * conversion with the next output's, its activation and reply bytes written when it comes; a
+ * block waits for the ADC to be free) and RESET's boot id step (during S_CLEAR) multiply a bit
+ * a cycle, the checks' products are shift-adds.
  *
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
  * cell in M banks of xp_ram_sp (SPRAM); a dirty bit per tile row (xp_ram_dp): RESET and
@@ -275,8 +276,8 @@ module xp_board #(
                      S_CELL_RD = 6'd14, S_DM = 6'd15, S_DM_WAIT = 6'd16, S_PR = 6'd17,
                      S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
                      S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
-                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_ADC = 6'd27,
-                     S_RUN_OUT = 6'd28, S_RUN_X0 = 6'd29, S_RUN_OUT2 = 6'd30,
+                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26,
+                     S_RUN_X0 = 6'd29,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
                      S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
                      S_CNT = 6'd37;
@@ -317,7 +318,7 @@ module xp_board #(
     reg [TXA-1:0] r_pre_from;       // body bytes from here on are in txbuf already (READ_CELLS
                                     // 7, RUN 18; 0: none)
     reg        gen_rd_done;         // t_q holds body byte r_idx (prewritten payloads)
-    reg [7:0]  tx_hi;               // the second byte of a pair (S_RUN_OUT2, S_CELL_B2)
+    reg [7:0]  tx_hi;               // the second byte of a pair (RUN's outputs, S_CELL_B2)
     reg [7:0]  eb_q;                // ebuf read (S_RD)
     wire [7:0] t_q;                 // txbuf read (S_GEN, S_RD)
     wire [7:0] c_q;                 // cnt_mem read (S_GEN: a STATUS reply's counter bytes)
@@ -569,7 +570,18 @@ module xp_board #(
     reg  [10:0] rv_rows;                          // rows of this block the layer drives
     reg  signed [26:0] rv_acc /* verilator public_flat_rd */;  // Σ x·(G+ − G−) of the block:
                                                   // |acc| < 2^26 (numerics §10, R ≤ 1024)
-    reg  signed [15:0] rv_s;                      // S of the output
+    reg  signed [15:0] rv_s;                      // S of the output (its codes so far)
+    // the output whose last conversion is under way while the next output's blocks run:
+    // ow_last — the next code is its last; then its S (ow_s) is written out (ow_v: the
+    // a_bank byte and the txbuf bytes, a cycle each) beside the next output's MACs
+    reg         ow_last;
+    reg  [12:0] ow_pj;                            // … its output index (while converting)
+`ifdef XP_COVER
+    reg         ow_pmulti;                        // … it had more than one row block
+`endif
+    reg         ow_v, ow_step;                    // writing it: first / second cycle
+    reg  [12:0] ow_j;                             // … its output index (while writing)
+    reg  signed [15:0] ow_s;                      // … its S
     reg  [TXA-1:0] rv_o;                          // next output byte in txbuf
     reg  signed [19:0] rv_noise;                  // read noise of the conversion
     reg  [10:0] rv_eg;
@@ -652,7 +664,7 @@ module xp_board #(
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
     wire signed [15:0] rv_a;
-    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(rv_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
+    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(ow_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
                                        .relu(l_act[rv_l]), .a(rv_a));
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
     // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
@@ -907,9 +919,9 @@ module xp_board #(
     wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + {{(32 - OPW){1'b0}}, op_i};
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
     wire [31:0] x0_word_w = {19'd0, rv_xn} / M;
-    wire [31:0] out_word_w = {19'd0, rv_j} / M;
+    wire [31:0] out_word_w = {19'd0, ow_j} / M;
     wire [31:0] x0_bank_w = {19'd0, rv_xn} % M;
-    wire [31:0] out_bank_w = {19'd0, rv_j} % M;
+    wire [31:0] out_bank_w = {19'd0, ow_j} % M;
     wire [31:0] cl_bank32 = {{(32 - MB){1'b0}}, cl_bank};
     wire [31:0] er_b32 = {{(32 - MB){1'b0}}, er_b};
     wire [31:0] clr_32 = {{(32 - CLR_A){1'b0}}, clr_i};
@@ -929,6 +941,9 @@ module xp_board #(
     // ---- the memories' ports: one address per memory and cycle ----
     // RUN reads a group of M cells a cycle (S_RUN_MA)
     wire        ma_issue = state == S_RUN_MA && rv_r < rv_rows;
+    // … and the cycle its output's last block goes to the ADC (S_RUN_MA below)
+    wire        ma_last_go = state == S_RUN_MA && !ma_issue && !mp_valid && rv_nd && adc_ready &&
+                             {26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb};
     wire        cell_rd = state == S_CELL && op_i != op_n;          // a cell's stored pair
     wire        cell_wr = state == S_PR_WAIT && pr_valid && pr_p != pulses;  // programmed
     wire [15:0] cell_g = g_q[16 * cl_bank +: 16];                   // … read (S_CELL_RD)
@@ -951,14 +966,14 @@ module xp_board #(
         d_wa = cl_vrow_w[TRA-1:0];
         d_wd = cell_wr;
         // layer inputs: RUN's groups read them; layer 0's are copied from the request
-        // (S_RUN_X0), every layer's outputs written (S_RUN_OUT)
+        // (S_RUN_X0), every layer's outputs written (ow_v, beside the next output's MACs)
         a_re = ma_issue;
         a_ra = {ab_src, rv_aword_w[ABA-2:0]};
         a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
         a_wd = state == S_RUN_X0 ? rb_q : rv_a[7:0];
         for (bk = 0; bk < M; bk = bk + 1)
             a_we[bk] = (state == S_RUN_X0 && rv_xn != l_nin[0] && x0_bank_w == bk) ||
-                       (state == S_RUN_OUT && out_bank_w == bk);
+                       (ow_v && !ow_step && out_bank_w == bk);
         // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
         // ADC errors: cleared at power-up, written when computed
         s_we = (state == S_CLEAR && clr_i < TCOLS) || state == S_ADC_WR;
@@ -1272,6 +1287,7 @@ module xp_board #(
                 ab_src <= 1'b1;                           // layer 0 reads half 1
                 rv_j <= 0;
                 rv_xn <= 0;
+                rv_s <= 16'sd0;
                 rn_n <= infer + {24'd0, rv_i};
                 state <= S_RUN_X0;
             end
@@ -1289,7 +1305,10 @@ module xp_board #(
         S_RUN_J: begin
             // the next output of the layer: its first row block
             if (rv_j == rl_nout) begin
-                if ({1'b0, rv_l} + 4'd1 == net_l) begin
+                if (ow_last || ow_v) begin
+                    // the layer's last output is converted and written first (the next
+                    // layer reads it)
+                end else if ({1'b0, rv_l} + 4'd1 == net_l) begin
                     rv_i <= rv_i + 1'b1;
                     state <= S_RUN_V;
                 end else begin
@@ -1300,7 +1319,6 @@ module xp_board #(
                 end
             end else begin
                 rv_rb <= 0;
-                rv_s <= 0;
                 state <= S_RUN_QW;
                 rv_qa <= 1'b0;
                 rv_na <= 1'b0;
@@ -1356,7 +1374,14 @@ module xp_board #(
                     // cleared in S_RUN_QW), its code is added to S when it comes (below)
                     adc_go <= 1'b1;
                     if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
-                        state <= S_RUN_ADC;
+                        ow_last <= 1'b1;                   // the output's last: written when
+                        ow_pj <= rv_j;                     // it comes (below); the next
+                                                           // output starts meanwhile
+`ifdef XP_COVER
+                        ow_pmulti <= rv_rb != 0;
+`endif
+                        rv_j <= rv_j + 1'b1;
+                        state <= S_RUN_J;
                     end else begin
                         rv_rb <= rv_rb + 1'b1;
                         rv_qa <= 1'b0;
@@ -1366,33 +1391,6 @@ module xp_board #(
                     end
                 end
             end
-        end
-        S_RUN_ADC: begin
-            // the output's last conversion (S takes it below)
-            if (adc_valid)
-                state <= S_RUN_OUT;
-        end
-        S_RUN_OUT: begin
-            // S of every layer (flag 0), or the last layer's a; the next layer's input
-            // (a byte a cycle into txbuf: the high byte in S_RUN_OUT2)
-            if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
-                tw_en <= 1'b1;
-                tw_a <= rv_o;
-                tw_d <= rv_flags ? rv_s[7:0] : rv_a[7:0];
-                tx_hi <= rv_flags ? rv_s[15:8] : rv_a[15:8];
-                state <= S_RUN_OUT2;
-            end else begin
-                rv_j <= rv_j + 1'b1;
-                state <= S_RUN_J;
-            end
-        end
-        S_RUN_OUT2: begin
-            tw_en <= 1'b1;
-            tw_a <= rv_o + 1'b1;
-            tw_d <= tx_hi;
-            rv_o <= rv_o + 2;
-            rv_j <= rv_j + 1'b1;
-            state <= S_RUN_J;
         end
         S_CLEAR: begin
             // RESET and power-up (numerics §3): an ADC column and a counter byte per cycle (the
@@ -1841,9 +1839,44 @@ module xp_board #(
         default: state <= S_RX;
         endcase
         // RUN: every block's ADC code into S as it comes (a block's MACs overlap the
-        // conversion of the one before; S is cleared for an output in S_RUN_J)
-        if (adc_valid)
-            rv_s <= rv_snext;
+        // conversion of the one before); an output's last code completes its S, which is
+        // written out over the next two cycles while the next output runs: its activation
+        // (xp_act) into the next layer's inputs (the a_bank port above), and S (flag 1) or
+        // the last layer's activation into the reply, a byte a cycle. The codes come in
+        // order (one ADC), so S is cleared for the next output there.
+        if (adc_valid) begin
+            if (ow_last) begin
+                ow_s <= rv_snext;
+                ow_j <= ow_pj;
+                ow_v <= 1'b1;
+                ow_step <= 1'b0;
+                rv_s <= 16'sd0;
+            end else begin
+                rv_s <= rv_snext;
+            end
+        end
+        if (adc_valid && ow_last && !ma_last_go)           // (unless the next is its last too)
+            ow_last <= 1'b0;
+        if (ow_v) begin
+            if (!ow_step) begin
+                if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
+                    tw_en <= 1'b1;
+                    tw_a <= rv_o;
+                    tw_d <= rv_flags ? ow_s[7:0] : rv_a[7:0];
+                    tx_hi <= rv_flags ? ow_s[15:8] : rv_a[15:8];
+                    ow_step <= 1'b1;
+                end else begin
+                    ow_v <= 1'b0;
+                end
+            end else begin
+                tw_en <= 1'b1;
+                tw_a <= rv_o + 1'b1;
+                tw_d <= tx_hi;
+                rv_o <= rv_o + 2;
+                ow_v <= 1'b0;
+                ow_step <= 1'b0;
+            end
+        end
         // RESET: boot_id · LCG_A + LCG_C (protocol §3.3), LCG_A's bits MSB first (Horner), a bit
         // a cycle while S_CLEAR runs (CLR_N ≥ 24 cycles), then the constant
         if (bi_busy) begin
@@ -1876,6 +1909,8 @@ module xp_board #(
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
             boot_id <= BOOT_ID;                            // (the counters: S_CLEAR)
+            ow_last <= 1'b0;
+            ow_v <= 1'b0;
             bi_busy <= 1'b0;
             bi_fin <= 1'b0;
             have_last <= 1'b0;
@@ -1925,17 +1960,21 @@ module xp_board #(
         (dm_stuck_p == 2'd2 || dm_stuck_n == 2'd2));
     c_erase_dirty_row: cover property (@(posedge clk) state == S_ER_CHK && r_remember && d_q);
     c_erase_clean_row_skipped: cover property (@(posedge clk) state == S_ER_CHK && r_remember && !d_q);
-    c_run_adc_under_next_block: cover property (@(posedge clk) adc_valid && state != S_RUN_ADC);
-    c_run_two_row_blocks: cover property (@(posedge clk) state == S_RUN_ADC && adc_valid && rv_rb != 0);
+    c_run_adc_under_next_block: cover property (@(posedge clk) adc_valid && !ow_last);
+    c_run_two_row_blocks: cover property (@(posedge clk) adc_valid && ow_last && ow_pmulti);
+    c_run_last_conversion_under_next_output: cover property (@(posedge clk) adc_valid && ow_last &&
+        state == S_RUN_MA);
+    c_run_last_conversion_meets_next_last: cover property (@(posedge clk) adc_valid && ow_last &&
+        ma_last_go);
     c_run_second_column_block: cover property (@(posedge clk) state == S_RUN_QW && rv_j >= COLS);
     c_run_third_layer: cover property (@(posedge clk) state == S_RUN_J && rv_l == 3'd2);
     c_run_all_layers: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && rv_flags);
     c_run_outputs_only: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && !rv_flags);
-    c_run_relu_clamp_high: cover property (@(posedge clk) state == S_RUN_OUT && l_act[rv_l] && rv_a == {8'd0, XMAX});
+    c_run_relu_clamp_high: cover property (@(posedge clk) ow_v && !ow_step && l_act[rv_l] && rv_a == {8'd0, XMAX});
     c_counter_carry: cover property (@(posedge clk) state == S_CNT && cnt_k >= 3'd2 && cnt_c);
     c_status_counter_over_255: cover property (@(posedge clk) state == S_GEN && gen_cnt &&
         gen_rd_done && gen_cnt_w[1:0] != 2'd0 && c_q != 8'd0);
-    c_run_relu_zero: cover property (@(posedge clk) state == S_RUN_OUT && l_act[rv_l] && rv_s < 0);
+    c_run_relu_zero: cover property (@(posedge clk) ow_v && !ow_step && l_act[rv_l] && ow_s < 0);
 `endif
 endmodule
 `resetall
