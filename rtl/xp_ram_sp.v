@@ -11,13 +11,13 @@
  * -spram): the conductance banks.
  *
  * xp_ram_dp: one write port with a per-bit write mask and one read port with a read enable,
- * registered. This is SB_RAM40_4K (256 × 16 with bit masks, or 512 × 8 … 2048 × 2): the valid
- * bits, the layer inputs, the ADC settings. The board never reads a word in the cycle it writes
+ * registered. This is SB_RAM40_4K (256 × 16 with bit masks, or 512 × 8 … 2048 × 2): the dirty
+ * tile rows, the layer inputs, the ADC settings, the counters, the request and the reply. The board never reads a word in the cycle it writes
  * it, hence no_rw_check (no bypass logic).
  *
  * Neither has a reset or an initial value: what they hold at power-up is whatever the device
- * holds (the co-simulation starts them random); the board's valid bits and clear pass decide
- * what is read.
+ * holds (the co-simulation starts them random); the board's erase (every conductance at
+ * power-up) and clear pass decide what is read.
  */
 module xp_ram_sp #(
     parameter W = 16,
