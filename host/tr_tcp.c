@@ -227,39 +227,20 @@ static int tcp_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 		     char *err, size_t errlen)
 {
 	struct tcp_ctx *c = t->ctx;
-	int64_t deadline = xpnn_deadline_after(timeout_ms);
-	size_t off = 0;
-	ssize_t k;
-	int r;
+	size_t off;
+	int hup, r = xpnn_fd_write(c->fd, buf, n, xpnn_deadline_after(timeout_ms), 0, &off, &hup);
 
-	while (off < n) {
-		/* MSG_NOSIGNAL: a board that went away must give EPIPE, not kill the host. */
-		k = send(c->fd, buf + off, n - off, MSG_NOSIGNAL);
-		if (k >= 0) {
-			off += (size_t)k;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			xpnn_errf(err, errlen, "%s: write failed: %s%s", c->name, strerror(errno),
-				errno == EPIPE || errno == ECONNRESET ?
-					": the board closed the connection" : "");
-			return XPNN_EIO;
-		}
-		r = xpnn_fd_wait(c->fd, POLLOUT, deadline);
-		if (r < 0) {
-			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
-			return XPNN_EIO;
-		}
-		if (r == 0) {
-			xpnn_errf(err, errlen,
-				"%s: write timed out after %d ms with %zu of %zu bytes sent: "
-				"the board is not reading", c->name, timeout_ms, off, n);
-			return XPNN_ETIMEOUT;
-		}
+	if (r > 0)
+		return XPNN_OK;
+	if (r == 0) {
+		xpnn_errf(err, errlen,
+			"%s: write timed out after %d ms with %zu of %zu bytes sent: "
+			"the board is not reading", c->name, timeout_ms, off, n);
+		return XPNN_ETIMEOUT;
 	}
-	return XPNN_OK;
+	xpnn_errf(err, errlen, "%s: write failed: %s%s", c->name, strerror(errno),
+		errno == EPIPE || errno == ECONNRESET ? ": the board closed the connection" : "");
+	return XPNN_EIO;
 }
 
 static long tcp_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms, char *err,

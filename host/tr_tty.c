@@ -307,43 +307,24 @@ static int tty_write(xpnn_transport *t, const uint8_t *buf, size_t n, int timeou
 		     char *err, size_t errlen)
 {
 	struct tty_ctx *c = t->ctx;
-	int64_t deadline = xpnn_deadline_after(timeout_ms);
-	size_t off = 0;
-	ssize_t k;
-	int r;
+	size_t off;
+	int hup, r = xpnn_fd_write(c->fd, buf, n, xpnn_deadline_after(timeout_ms), 1, &off, &hup);
 
-	while (off < n) {
-		k = write(c->fd, buf + off, n - off);
-		if (k > 0) {
-			off += (size_t)k;
-			continue;
-		}
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			xpnn_errf(err, errlen, "%s: write failed: %s%s%s", c->name, strerror(errno),
-				  errno == EIO ? ": " : "", errno == EIO ? hangup_msg() : "");
-			return XPNN_EIO;
-		}
-		/* The output buffer is full (or write gave 0): wait until it drains. */
-		r = xpnn_fd_wait(c->fd, POLLOUT, deadline);
-		if (r < 0) {
-			xpnn_errf(err, errlen, "%s: poll: %s", c->name, strerror(errno));
-			return XPNN_EIO;
-		}
-		if (r == 0) {
-			xpnn_errf(err, errlen,
-				  "%s: write timed out after %d ms with %zu of %zu bytes sent: the "
-				  "board is not reading%s", c->name, timeout_ms, off, n,
-				  c->rtscts ? " (rtscts: it holds CTS off)" : "");
-			return XPNN_ETIMEOUT;
-		}
-		if ((r & (POLLHUP | POLLERR)) && !(r & POLLOUT)) {
-			xpnn_errf(err, errlen, "%s: %s", c->name, hangup_msg());
-			return XPNN_EIO;
-		}
+	if (r > 0)
+		return XPNN_OK;
+	if (r == 0) {
+		xpnn_errf(err, errlen,
+			  "%s: write timed out after %d ms with %zu of %zu bytes sent: the "
+			  "board is not reading%s", c->name, timeout_ms, off, n,
+			  c->rtscts ? " (rtscts: it holds CTS off)" : "");
+		return XPNN_ETIMEOUT;
 	}
-	return XPNN_OK;
+	if (hup)
+		xpnn_errf(err, errlen, "%s: %s", c->name, hangup_msg());
+	else
+		xpnn_errf(err, errlen, "%s: write failed: %s%s%s", c->name, strerror(errno),
+			  errno == EIO ? ": " : "", errno == EIO ? hangup_msg() : "");
+	return XPNN_EIO;
 }
 
 static long tty_read(xpnn_transport *t, uint8_t *buf, size_t cap, int timeout_ms, char *err,

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +122,41 @@ static inline long xpnn_fd_read(int fd, uint8_t *buf, size_t cap, int64_t deadli
 			return (long)got;
 		/* Readable but nothing there (a spurious wakeup): wait out the rest. */
 	}
+}
+
+/* Write all n bytes to the non-blocking fd, waiting for room until the deadline: a socket
+ * (tty 0) with send() and MSG_NOSIGNAL, so that a peer gone away gives EPIPE and does not kill
+ * the host; a tty (tty 1) with write(), where poll's hangup without room to write is the end.
+ * Returns 1 when all are written, 0 when the deadline passed, -1 on an error: *hup = 1 for
+ * that hangup, else *hup = 0 and errno says why (poll's or the write's). *sent: bytes written. */
+static inline int xpnn_fd_write(int fd, const uint8_t *buf, size_t n, int64_t deadline, int tty,
+				size_t *sent, int *hup)
+{
+	*sent = 0;
+	*hup = 0;
+	while (*sent < n) {
+		ssize_t k = tty ? write(fd, buf + *sent, n - *sent) :
+				  send(fd, buf + *sent, n - *sent, MSG_NOSIGNAL);
+		int r;
+
+		if (k > 0) {
+			*sent += (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		/* The output buffer is full (or the write gave 0): wait until it drains. */
+		r = xpnn_fd_wait(fd, POLLOUT, deadline);
+		if (r <= 0)
+			return r;
+		if (tty && (r & (POLLHUP | POLLERR)) && !(r & POLLOUT)) {
+			*hup = 1;
+			return -1;
+		}
+	}
+	return 1;
 }
 
 #endif /* XPNN_UTIL_H */
