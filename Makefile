@@ -467,6 +467,13 @@ $(error BOARD=$(BOARD): must be one of $(BOARDS))
 endif
 endif
 fpga_param = $(patsubst $(1)=%,%,$(filter $(1)=%,$(FPGA_PARAMS_$(2))))
+# what scripts/fpga_report.py is told of board $(1): device, clock, baud, geometry, limits
+fpga_report_args = device=$(patsubst --%,%,$(firstword $(FPGA_DEV_$(1)))) target_mhz=$(FPGA_MHZ_$(1)) \
+  baud=$(FPGA_BAUD_$(1)) macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
+  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) tiles=$(call fpga_param,TILES,$(1)) \
+  max_request=$(call fpga_param,MAX_REQUEST,$(1)) max_reply=$(call fpga_param,MAX_REPLY,$(1)) \
+  max_batch=$(call fpga_param,MAX_BATCH,$(1)) max_width=$(call fpga_param,MAX_WIDTH,$(1)) \
+  $(FPGA_REPORT_FLAGS)
 define fpga_board
 $(BUILD)/$(1)/xpnn.json: $(FPGA_RTL) $(BUILD)/.buildhash | $(BUILD)/.deps.stamp
 	@mkdir -p $$(@D)
@@ -491,22 +498,12 @@ $(BUILD)/$(1)/xpnn.bin: $(BUILD)/$(1)/xpnn.asc
 	icepack $$< $$@.tmp && mv $$@.tmp $$@
 fpga-report-$(1): $(BUILD)/$(1)/xpnn.bin
 	@python3 scripts/fpga_report.py $(1) $(BUILD)/$(1) constraints/$(1).baseline.json \
-	  device=$(patsubst --%,%,$(firstword $(FPGA_DEV_$(1)))) target_mhz=$(FPGA_MHZ_$(1)) baud=$(FPGA_BAUD_$(1)) \
-	  macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
-	  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) \
-	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
-	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) \
-	  max_width=$(call fpga_param,MAX_WIDTH,$(1)) $(FPGA_REPORT_FLAGS)
+	  $(call fpga_report_args,$(1))
 .PHONY: fpga-report-$(1)
 # the area gate on the synthesis alone (no placement): runs while the design does not fit
 fpga-synth-$(1): $(BUILD)/$(1)/xpnn.json
 	@python3 scripts/fpga_report.py $(1) $(BUILD)/$(1) constraints/$(1).synth-baseline.json --synth-only \
-	  device=$(patsubst --%,%,$(firstword $(FPGA_DEV_$(1)))) target_mhz=$(FPGA_MHZ_$(1)) baud=$(FPGA_BAUD_$(1)) \
-	  macs_per_cycle=$(call fpga_param,MACS_PER_CYCLE,$(1)) \
-	  rows=$(call fpga_param,ROWS,$(1)) cols=$(call fpga_param,COLS,$(1)) \
-	  tiles=$(call fpga_param,TILES,$(1)) max_request=$(call fpga_param,MAX_REQUEST,$(1)) \
-	  max_reply=$(call fpga_param,MAX_REPLY,$(1)) max_batch=$(call fpga_param,MAX_BATCH,$(1)) \
-	  max_width=$(call fpga_param,MAX_WIDTH,$(1)) $(FPGA_REPORT_FLAGS)
+	  $(call fpga_report_args,$(1))
 .PHONY: fpga-synth-$(1)
 endef
 $(foreach b,$(BOARDS),$(eval $(call fpga_board,$(b))))
