@@ -304,9 +304,23 @@ module xp_board #(
     reg        r_remember;          // into txbuf (remembered) or ebuf
     reg [TXA-1:0] r_idx;            // next body byte to generate
     reg [2:0]  r_crcn;              // CRC bytes written
-    reg [31:0] r_w0, r_w1;          // payload words of replies (error fields, results)
-    reg signed [17:0] r_w2, r_w3;   // ERR_RANGE's lo and hi, ERR_CONFLICT's earlier offset:
-                                    // −2048 … 65535, sign-extended into the reply
+    // an error reply's fields, generated from their sources in S_GEN (body_byte): ERR_FRAME's
+    // code (r_fcode) and length (f_len); ERR_CRC's two CRCs (f_last4, rx_crc); ERR_LEN's got,
+    // always the payload length, and its want (r_want, or the offset below); ERR_RANGE's,
+    // ERR_CONFLICT's and ERR_BATCH's value, which is always the request's field at the offset,
+    // re-read from rxbuf (e_vk: u8, u16 or i16); the offset is e_k, plus po if e_rel (the
+    // checks that fail hold po); lo and hi (r_w2, r_w3), ERR_CONFLICT's earlier offset (r_w2)
+    localparam [1:0] VK_U8 = 2'd0, VK_U16 = 2'd1, VK_I16 = 2'd2;
+    localparam WANT0 = RB + CB + 2 > BB + 14 ? RB + CB + 2 : BB + 14;  // 10 + 2·R·C, 3 + B·n_in
+    localparam WANTW = WANT0 > 19 ? WANT0 : 19;                        // 4 + 6·65535
+    reg [1:0]  r_fcode;             // 1 incomplete, 2 too short, 3 too long
+    reg [WANTW-1:0] r_want;
+    reg        r_want_off;          // ERR_LEN's want is the offset (CONFIGURE's walk)
+    reg        e_rel;
+    reg [3:0]  e_k;
+    reg [1:0]  e_vk;
+    reg        e_sign;              // the i16 value's sign (its high byte, read in S_GEN)
+    reg signed [17:0] r_w2, r_w3;   // −2048 … 65535, sign-extended into the reply
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
     reg        out_from_ebuf;
     reg [15:0] rv_b, rv_i;          // RUN: batch; vector being run
@@ -443,17 +457,21 @@ module xp_board #(
             body_byte = i < 9 ? le({48'd0, shape_in}, i - 7) :
                         i < 11 ? le({48'd0, shape_out}, i - 9) : le({48'd0, shape_all}, i - 11);
         else if (r_status == ST_OK)                              // WRITE_*: changed u32
-            body_byte = le({32'd0, r_w0}, i - 7);
+            body_byte = le({{(63 - OPW){1'b0}}, op_changed}, i - 7);
         else if (r_status == ST_FRAME)
-            body_byte = i == 7 ? r_w0[7:0] : le({32'd0, r_w1}, i - 8);
-        else if (r_status == ST_RANGE)          // offset u16, value, lo, hi i32
-            body_byte = i < 9 ? le({32'd0, r_w0}, i - 7) : i < 13 ? le({32'd0, r_w1}, i - 9) :
+            body_byte = i == 7 ? {6'd0, r_fcode} : le({32'd0, f_len}, i - 8);
+        else if (r_status == ST_CRC)            // the frame's CRC, the computed one
+            body_byte = i < 11 ? le({32'd0, f_last4}, i - 7) : le({32'd0, rx_crc}, i - 11);
+        else if (r_status == ST_LEN)            // got, want
+            body_byte = i < 11 ? le({{(63 - RXA){1'b0}}, plen_n}, i - 7) :
+                        r_want_off ? le({{(63 - RXA){1'b0}}, e_off}, i - 11) :
+                        le({{(64 - WANTW){1'b0}}, r_want}, i - 11);
+        else if (r_status == ST_BATCH)          // B (its bytes: gen_rx), Bmax
+            body_byte = i < 11 ? 8'd0 : le({32'd0, run_bmax}, i - 11);
+        else                                    // ERR_RANGE: offset u16, value, lo, hi i32;
+                                                // ERR_CONFLICT: offset, value, earlier u16
+            body_byte = i < 9 ? le({{(63 - RXA){1'b0}}, e_off}, i - 7) : i < 13 ? {8{e_sign}} :
                         i < 17 ? le({{46{r_w2[17]}}, r_w2}, i - 13) : le({{46{r_w3[17]}}, r_w3}, i - 17);
-        else if (r_status == ST_CONFLICT)       // offset u16, value i32, earlier u16
-            body_byte = i < 9 ? le({32'd0, r_w0}, i - 7) : i < 13 ? le({32'd0, r_w1}, i - 9) :
-                        le({{46{r_w2[17]}}, r_w2}, i - 13);
-        else                                    // ERR_CRC, ERR_LEN: two u32
-            body_byte = i < 11 ? le({32'd0, r_w0}, i - 7) : le({32'd0, r_w1}, i - 11);
     endfunction
 
     // ---- wire side of the reply ----
@@ -478,9 +496,15 @@ module xp_board #(
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
     wire [31:0] gen_cnt_w = {{(32 - TXA){1'b0}}, r_idx} - (r_idx < 47 ? 32'd7 : 32'd41);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire        gen_rd = gen_pre || gen_cnt;   // body byte r_idx is read from a memory first
+    // body byte r_idx is a byte of the request's field an error reply is about (its value:
+    // ERR_RANGE and ERR_CONFLICT at body byte 9, ERR_BATCH at 7), re-read from rxbuf at the
+    // field's offset (the rest of the value: body_byte)
+    wire        gen_fld = r_status == ST_RANGE || r_status == ST_CONFLICT || r_status == ST_BATCH;
+    wire [TXA-1:0] gen_vpos = r_status == ST_BATCH ? 7 : 9;
+    wire        gen_rx = gen_fld && (r_idx == gen_vpos || (r_idx == gen_vpos + 1'b1 && e_vk != VK_U8));
+    wire        gen_rd = gen_pre || gen_cnt || gen_rx;  // body byte r_idx is read from a memory first
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
-                           gen_pre ? t_q : gen_cnt ? c_q :
+                           gen_pre ? t_q : gen_cnt ? c_q : gen_rx ? rb_q :
                            body_byte({{(32 - TXA){1'b0}}, r_idx});
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
     assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
@@ -708,6 +732,9 @@ module xp_board #(
     // the length check for it passed), so po + 10 < 2^(RXA+1)
     reg  [RXA:0] po;
     wire [31:0]  po32 = {{(31 - RXA){1'b0}}, po};
+    // the offset of an error reply's field (its ERR_LEN want in CONFIGURE): ≤ the payload
+    // length, so it stays in RXA + 1 bits
+    wire [RXA:0] e_off = (e_rel ? po : {(RXA + 1){1'b0}}) + {{(RXA - 3){1'b0}}, e_k};
     reg [3:0]  ci_l;                // CONFIGURE: layer being parsed
     reg [3:0]  ci_f;                // CONFIGURE: field of the layer
     reg [15:0] ci_ti;               // CONFIGURE: tiles of the layer read so far
@@ -834,27 +861,51 @@ module xp_board #(
         end
     endtask
 
-    // reply with a status and payload words (the payload is generated in S_GEN); w2 and w3
-    // are the 18-bit values of r_w2 / r_w3, passed as i32
-    /* verilator lint_off UNUSEDSIGNAL */ // w2, w3: bits 31 … 18 are sign copies
-    task reply(input [7:0] st, input [TXA-1:0] n, input [31:0] w0, input [31:0] w1,
-               input [31:0] w2, input [31:0] w3);
+    // reply with a status and n payload bytes (generated in S_GEN from their sources)
+    task reply(input [7:0] st, input [TXA-1:0] n);
         begin
             r_status <= st;
             r_plen <= n;
-            r_w0 <= w0;
-            r_w1 <= w1;
-            r_w2 <= w2[17:0];
-            r_w3 <= w3[17:0];
             state <= S_GEN;
         end
     endtask
-    /* verilator lint_on UNUSEDSIGNAL */
-    task err_len(input [31:0] got, input [31:0] want);
-        reply(ST_LEN, 8, got, want, 0, 0);
+    // ERR_LEN: got the payload length, want a value (err_len) or the offset po + k (err_len_po)
+    /* verilator lint_off UNUSEDSIGNAL */ // want: at most WANTW bits (above)
+    task err_len(input [31:0] want);
+        begin
+            reply(ST_LEN, 8);
+            r_want_off <= 1'b0;
+            r_want <= want[WANTW-1:0];
+        end
     endtask
-    task err_range(input [31:0] off, input [31:0] v, input [31:0] lo, input [31:0] hi);
-        reply(ST_RANGE, 14, off, v, lo, hi);
+    /* verilator lint_on UNUSEDSIGNAL */
+    task err_len_po(input [3:0] k);
+        begin
+            reply(ST_LEN, 8);
+            r_want_off <= 1'b1;
+            e_rel <= 1'b1;
+            e_k <= k;
+        end
+    endtask
+    // a reply about the request's field at offset k (+ po if rel) of kind vk: ERR_RANGE with
+    // lo and hi (18-bit values passed as i32), ERR_CONFLICT with lo the earlier offset,
+    // ERR_BATCH with hi Bmax (generated from run_bmax)
+    /* verilator lint_off UNUSEDSIGNAL */ // lo, hi: bits 31 … 18 are sign copies
+    task err_field(input [7:0] st, input [TXA-1:0] n, input rel, input [3:0] k, input [1:0] vk,
+                   input [31:0] lo, input [31:0] hi);
+        begin
+            reply(st, n);
+            e_rel <= rel;
+            e_k <= k;
+            e_vk <= vk;
+            e_sign <= 1'b0;
+            r_w2 <= lo[17:0];
+            r_w3 <= hi[17:0];
+        end
+    endtask
+    /* verilator lint_on UNUSEDSIGNAL */
+    task err_range(input rel, input [3:0] k, input [1:0] vk, input [31:0] lo, input [31:0] hi);
+        err_field(ST_RANGE, 14, rel, k, vk, lo, hi);
     endtask
 
     // WRITE_CELLS / READ_CELLS: rows · cols of the rectangle, used once both are in range
@@ -1001,8 +1052,10 @@ module xp_board #(
         rb_we = state == S_RX && dec_tvalid && dec_tready && rx_n < RXCAP[RXA:0];
         rb_wa = rx_n[RXA-1:0];
         rb_re = (state == S_FETCH && f_k != f_n) || state == S_CODE_CK || state == S_RUN_XCK ||
-                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != l_nin[0]);
+                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != l_nin[0]) ||
+                (state == S_GEN && gen_rx && !gen_rd_done);
         rb_ra = state == S_FETCH ? f_a :
+                state == S_GEN ? e_off[RXA-1:0] + {{(RXA - 2){1'b0}}, r_idx == gen_vpos ? 2'd2 : 2'd3} :
                 po[RXA-1:0] + {{(RXA - 2){1'b0}}, state == S_RUN_V ? 2'd2 : 2'd3};
     end
     xp_ram_dp #(.W(8), .DEPTH(RXCAP)) rxbuf (
@@ -1079,19 +1132,14 @@ module xp_board #(
             r_plen <= 5;
             state <= S_GEN;
             if (f_len > RXCAP) begin
-                r_w0 <= 32'd3;
-                r_w1 <= f_len;
+                r_fcode <= 2'd3;
             end else if (f_incomplete) begin
-                r_w0 <= 32'd1;
-                r_w1 <= f_len;
+                r_fcode <= 2'd1;
             end else if (f_len < 6) begin
-                r_w0 <= 32'd2;
-                r_w1 <= f_len;
+                r_fcode <= 2'd2;
             end else if (f_last4 != rx_crc) begin
                 r_status <= ST_CRC;
                 r_plen <= 8;
-                r_w0 <= f_last4;
-                r_w1 <= rx_crc;
             end else begin
                 cnt_add(0, 1, S_EXEC);                     // frames_ok += 1 (S_CNT), then run
                 cnt_dup <= 1'b0;
@@ -1117,7 +1165,7 @@ module xp_board #(
         end
         S_EXEC: begin
             r_remember <= 1'b1;
-            reply(ST_OK, 0, 0, 0, 0, 0);
+            reply(ST_OK, 0);
             po <= 0;
             op_i <= 0;
             op_rr <= 0;
@@ -1128,7 +1176,7 @@ module xp_board #(
             case (f_cmd)
             CMD_INFO, CMD_STATUS, CMD_RESET: begin
                 if (plen_req != 0) begin
-                    err_len(plen_req, 0);
+                    err_len(0);
                 end else if (f_cmd == CMD_INFO) begin
                     r_plen <= 44;
                 end else if (f_cmd == CMD_STATUS) begin
@@ -1143,7 +1191,7 @@ module xp_board #(
             end
             CMD_SEED: begin
                 if (plen_req != 8) begin
-                    err_len(plen_req, 8);
+                    err_len(8);
                 end else begin
                     nseed <= {hdr[7], hdr[6], hdr[5], hdr[4], hdr[3], hdr[2], hdr[1], hdr[0]};
                     pulses <= 56'd0;
@@ -1165,15 +1213,15 @@ module xp_board #(
                 op_c0 <= pw(2);
                 op_nc <= pw(4);
                 if (plen_req < 6)
-                    err_len(plen_req, 6);
+                    err_len(6);
                 else if (pw(0) >= TILES)
-                    err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
+                    err_range(0, 0, VK_U16, 0, TILES - 1);
                 else if (pw(2) >= COLS)
-                    err_range(2, {16'd0, pw(2)}, 0, COLS - 1);
+                    err_range(0, 2, VK_U16, 0, COLS - 1);
                 else if (pw(4) < 1 || {16'd0, pw(4)} > COLS - {16'd0, pw(2)})
-                    err_range(4, {16'd0, pw(4)}, 1, COLS - {16'd0, pw(2)});
+                    err_range(0, 4, VK_U16, 1, COLS - {16'd0, pw(2)});
                 else if (plen_req != 32'd6 + 32'd4 * {16'd0, pw(4)})
-                    err_len(plen_req, 32'd6 + 32'd4 * {16'd0, pw(4)});
+                    err_len(32'd6 + {14'd0, pw(4), 2'd0});
                 else begin
                     po <= 6;                               // the first column's fields
                     fetch(6, 4, S_ADC_CK);
@@ -1187,26 +1235,26 @@ module xp_board #(
                 op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
                 op_mode <= f_cmd == CMD_READ_CELLS ? M_READ : M_WCELLS;
                 if (f_cmd == CMD_WRITE_CELLS && plen_req < 10)
-                    err_len(plen_req, 10);
+                    err_len(10);
                 else if (f_cmd == CMD_READ_CELLS && plen_req != 10)
-                    err_len(plen_req, 10);
+                    err_len(10);
                 else if (pw(0) >= TILES)
-                    err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
+                    err_range(0, 0, VK_U16, 0, TILES - 1);
                 else if (pw(2) >= ROWS)
-                    err_range(2, {16'd0, pw(2)}, 0, ROWS - 1);
+                    err_range(0, 2, VK_U16, 0, ROWS - 1);
                 else if (pw(4) >= COLS)
-                    err_range(4, {16'd0, pw(4)}, 0, COLS - 1);
+                    err_range(0, 4, VK_U16, 0, COLS - 1);
                 else if (pw(6) < 1 || {16'd0, pw(6)} > ROWS - {16'd0, pw(2)})
-                    err_range(6, {16'd0, pw(6)}, 1, ROWS - {16'd0, pw(2)});
+                    err_range(0, 6, VK_U16, 1, ROWS - {16'd0, pw(2)});
                 else if (pw(8) < 1 || {16'd0, pw(8)} > COLS - {16'd0, pw(4)})
-                    err_range(8, {16'd0, pw(8)}, 1, COLS - {16'd0, pw(4)});
+                    err_range(0, 8, VK_U16, 1, COLS - {16'd0, pw(4)});
                 else if (f_cmd == CMD_READ_CELLS && wc_2n > MAX_REPLY_32)
                     // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it
                     // reports is divided out (S_DIV) only then
                     div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
                 else if (f_cmd == CMD_WRITE_CELLS &&
                          plen_req != wc_len)
-                    err_len(plen_req, wc_len);
+                    err_len(wc_len);
                 else if (f_cmd == CMD_READ_CELLS)
                     state <= S_CELL;
                 else begin
@@ -1219,13 +1267,13 @@ module xp_board #(
                 op_n <= {{(OPW - 16){1'b0}}, pw(2)};
                 op_mode <= M_WLIST;
                 if (plen_req < 4)
-                    err_len(plen_req, 4);
+                    err_len(4);
                 else if (pw(0) >= TILES)
-                    err_range(0, {16'd0, pw(0)}, 0, TILES - 1);
+                    err_range(0, 0, VK_U16, 0, TILES - 1);
                 else if (pw(2) < 1)
-                    err_range(2, 0, 1, 65535);
+                    err_range(0, 2, VK_U16, 1, 65535);
                 else if (plen_req != wl_len)
-                    err_len(plen_req, wl_len);
+                    err_len(wl_len);
                 else begin
                     po <= 4;                               // the first record
                     fetch(4, 6, S_LIST_CK);
@@ -1235,15 +1283,15 @@ module xp_board #(
                 rv_b <= pw(0);
                 rv_flags <= b_p2[0];
                 if (plen_req < 3)
-                    err_len(plen_req, 3);
+                    err_len(3);
                 else if (b_p2 > 1)
-                    err_range(2, {24'd0, b_p2}, 0, 1);
+                    err_range(0, 2, VK_U8, 0, 1);
                 else if (net_l == 0)
-                    reply(ST_STATE, 0, 0, 0, 0, 0);
+                    reply(ST_STATE, 0);
                 else if (pw(0) < 1 || {16'd0, pw(0)} > run_bmax)
-                    reply(ST_BATCH, 8, {16'd0, pw(0)}, run_bmax, 0, 0);
+                    err_field(ST_BATCH, 8, 0, 0, VK_U16, 0, 0);
                 else if (plen_req != run_len)
-                    err_len(plen_req, run_len);
+                    err_len(run_len);
                 else begin
                     po <= 3;                               // the first input code
                     if (DAC_BITS < 8)
@@ -1252,7 +1300,7 @@ module xp_board #(
                         state <= S_RUN_XCK;
                 end
             end
-            default: reply(ST_CMD, 0, 0, 0, 0, 0);
+            default: reply(ST_CMD, 0);
             endcase
         end
         S_RUN_XCK: begin
@@ -1263,7 +1311,7 @@ module xp_board #(
                 /* verilator lint_off CMPCONST */ // constant with 8 DAC bits (not reached)
                 if (rb_q > XMAX)
                 /* verilator lint_on CMPCONST */
-                    err_range(po32, {24'd0, rb_q}, 0, {24'd0, XMAX});
+                    err_range(1, 0, VK_U8, 0, {24'd0, XMAX});
                 else
                     po <= po + 1;
             end else begin
@@ -1280,7 +1328,7 @@ module xp_board #(
             if (rv_i == rv_b) begin
                 infer <= infer + {24'd0, rv_b};
                 r_pre_from <= 18;
-                reply(ST_OK, rv_o - 7, 0, 0, 0, 0);      // 11 + 2·B·K: rv_o is 18 + 2·B·K
+                reply(ST_OK, rv_o - 7);      // 11 + 2·B·K: rv_o is 18 + 2·B·K
             end else begin
                 rv_l <= 0;
                 rv_tbase <= 0;
@@ -1446,9 +1494,9 @@ module xp_board #(
             // check aside: c_used is filled), and writes them into the network (l_*)
             if (ci_l == 0 && ci_f == 0) begin              // L
                 if (plen_req < 1)
-                    err_len(plen_req, 1);
+                    err_len(1);
                 else if (pb(0) < 1 || pb(0) > 8)
-                    err_range(0, {24'd0, pb(0)}, 1, 8);
+                    err_range(0, 0, VK_U8, 1, 8);
                 else begin
                     c_l <= b_p0[3:0];
                     po <= 1;
@@ -1457,7 +1505,7 @@ module xp_board #(
                 end
             end else if (ci_l == c_l) begin                // after the last layer
                 if (po32 != plen_req) begin
-                    err_len(plen_req, po32);
+                    err_len_po(0);
                 end else if (!ci_commit) begin             // all passed: walk again, writing
                     ci_commit <= 1'b1;
                     ci_l <= 0;
@@ -1469,64 +1517,63 @@ module xp_board #(
                 end else begin
                     net_l <= c_l;
                     net_nall <= ci_nall;
-                    reply(ST_OK, 6, 0, 0, 0, 0);
+                    reply(ST_OK, 6);
                     div(BM_REQ, {4'd0, l_nin[0]}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
             end else begin
                 case (ci_f)
-                4'd1: if (plen_req < po32 + 1) err_len(plen_req, po32 + 1);
+                4'd1: if (plen_req < po32 + 1) err_len_po(1);
                       else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
-                          err_range(po32, {24'd0, b_po}, ci_l + 4'd1 < c_l ? 1 : 0, 1);
+                          err_range(1, 0, VK_U8, ci_l + 4'd1 < c_l ? 1 : 0, 1);
                       else begin
                           if (ci_commit)
                               l_act[li] <= b_po[0];
                           ci_f <= 2;
                       end
-                4'd2: if (plen_req < po32 + 2) err_len(plen_req, po32 + 2);
-                      else if (b_po1 > 1) err_range(po32 + 1, {24'd0, b_po1}, 0, 1);
+                4'd2: if (plen_req < po32 + 2) err_len_po(2);
+                      else if (b_po1 > 1) err_range(1, 1, VK_U8, 0, 1);
                       else begin
                           cur_bias <= b_po1[0];
                           if (ci_commit)
                               l_bias[li] <= b_po1[0];
                           ci_f <= 3;
                       end
-                4'd3: if (plen_req < po32 + 3) err_len(plen_req, po32 + 3);
+                4'd3: if (plen_req < po32 + 3) err_len_po(3);
                       else begin
                           if (ci_commit)
                               l_amul[li] <= win[2];
                           ci_f <= 4;
                       end
-                4'd4: if (plen_req < po32 + 4) err_len(plen_req, po32 + 4);
-                      else if (b_po3 > 15) err_range(po32 + 3, {24'd0, b_po3}, 0, 15);
+                4'd4: if (plen_req < po32 + 4) err_len_po(4);
+                      else if (b_po3 > 15) err_range(1, 3, VK_U8, 0, 15);
                       else begin
                           if (ci_commit)
                               l_ash[li] <= b_po3[3:0];
                           ci_f <= 5;
                       end
-                4'd5: if (plen_req < po32 + 6) err_len(plen_req, po32 + 6);
+                4'd5: if (plen_req < po32 + 6) err_len_po(6);
                       else if (ci_l != 0 && cfg_nin != {3'd0, c_prev_nout})
-                          err_range(po32 + 4, {16'd0, cfg_nin}, {19'd0, c_prev_nout},
-                                    {19'd0, c_prev_nout});
+                          err_range(1, 4, VK_U16, {19'd0, c_prev_nout}, {19'd0, c_prev_nout});
                       else if (cfg_nin < 1 || {16'd0, cfg_nin} > cfg_inmax)
-                          err_range(po32 + 4, {16'd0, cfg_nin}, 1, cfg_inmax);
+                          err_range(1, 4, VK_U16, 1, cfg_inmax);
                       else begin
                           cur_nin <= cfg_nin[12:0];
                           if (ci_commit)
                               l_nin[li] <= cfg_nin[12:0];
                           ci_f <= 6;
                       end
-                4'd6: if (plen_req < po32 + 8) err_len(plen_req, po32 + 8);
+                4'd6: if (plen_req < po32 + 8) err_len_po(8);
                       else if (w_po6 < 1 || {16'd0, w_po6} > MAX_WIDTH_32)
-                          err_range(po32 + 6, {16'd0, w_po6}, 1, MAX_WIDTH_32);
+                          err_range(1, 6, VK_U16, 1, MAX_WIDTH_32);
                       else begin
                           cur_nout <= w_po6[12:0];
                           if (ci_commit)
                               l_nout[li] <= w_po6[12:0];
                           ci_f <= 7;
                       end
-                4'd7: if (plen_req < po32 + 10) err_len(plen_req, po32 + 10);
+                4'd7: if (plen_req < po32 + 10) err_len_po(10);
                       else if ({16'd0, w_po8} != cfg_need)
-                          err_range(po32 + 8, {16'd0, w_po8}, cfg_need, cfg_need);
+                          err_range(1, 8, VK_U16, cfg_need, cfg_need);
                       else begin
                           cur_ntiles <= w_po8;
                           if (ci_commit)
@@ -1546,12 +1593,11 @@ module xp_board #(
                         if (ci_l + 1'b1 != c_l)
                             fetch(po, 10, S_CFG);          // the next layer's fields
                     end else if (plen_req < po32 + 2) begin
-                        err_len(plen_req, po32 + 2);
+                        err_len_po(2);
                     end else if (cfg_tile >= TILES) begin
-                        err_range(po32, {16'd0, cfg_tile}, 0, TILES - 1);
+                        err_range(1, 0, VK_U16, 0, TILES - 1);
                     end else if (!ci_commit && c_used[cfg_ti] != 0) begin
-                        reply(ST_CONFLICT, 8, po32, {16'd0, cfg_tile},
-                              {16'd0, c_used[cfg_ti] - 16'd1}, 0);
+                        err_field(ST_CONFLICT, 8, 1, 0, VK_U16, {16'd0, c_used[cfg_ti] - 16'd1}, 0);
                     end else begin
                         c_used[cfg_ti] <= po32[15:0] + 16'd1;
                         if (ci_commit)
@@ -1568,10 +1614,9 @@ module xp_board #(
             // every column's shift and offset, in order, before anything is set: column op_i's
             // four bytes (at po = 6 + 4·op_i) are in win
             if (adc_shb > 31) begin
-                err_range(po32 + 1, {24'd0, adc_shb}, 0, 31);
+                err_range(1, 1, VK_U8, 0, 31);
             end else if ($signed(adc_offw) < -16'sd2048 || $signed(adc_offw) > 16'sd2047) begin
-                err_range(po32 + 2, {{16{adc_offw[15]}}, adc_offw}, 32'hFFFFF800,
-                          32'd2047);
+                err_range(1, 2, VK_I16, 32'hFFFFF800, 32'd2047);
             end else if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
                 op_i <= 0;                                 // all pass: set them, from the first
                 po <= 6;
@@ -1600,7 +1645,7 @@ module xp_board #(
                 po <= 10;
                 fetch(10, 2, S_CELL);                      // the first cell's codes
             end else if ({24'd0, rb_q} > CMAX) begin
-                err_range(po32, {24'd0, rb_q}, 0, CMAX);
+                err_range(1, 0, VK_U8, 0, CMAX);
             end else begin
                 po <= po + 1;
             end
@@ -1609,13 +1654,13 @@ module xp_board #(
             // WRITE_LIST: every record, in order, before anything is programmed: record op_i
             // (at po = 4 + 6·op_i) is in win
             if (el_r >= ROWS) begin
-                err_range(po32, {16'd0, el_r}, 0, ROWS - 1);
+                err_range(1, 0, VK_U16, 0, ROWS - 1);
             end else if (el_c >= COLS) begin
-                err_range(po32 + 2, {16'd0, el_c}, 0, COLS - 1);
+                err_range(1, 2, VK_U16, 0, COLS - 1);
             end else if ({24'd0, el_kp} > CMAX) begin
-                err_range(po32 + 4, {24'd0, el_kp}, 0, CMAX);
+                err_range(1, 4, VK_U8, 0, CMAX);
             end else if ({24'd0, el_km} > CMAX) begin
-                err_range(po32 + 5, {24'd0, el_km}, 0, CMAX);
+                err_range(1, 5, VK_U8, 0, CMAX);
             end else if (op_i + 1 == op_n) begin
                 op_i <= 0;                                 // all pass: program them
                 po <= 4;
@@ -1631,9 +1676,9 @@ module xp_board #(
             if (op_i == op_n) begin
                 if (op_mode == M_READ) begin
                     r_pre_from <= 7;
-                    reply(ST_OK, op_n[TXA-1:0] * 2, 0, 0, 0, 0);
+                    reply(ST_OK, op_n[TXA-1:0] * 2);
                 end else begin
-                    reply(ST_OK, 4, {{(31 - OPW){1'b0}}, op_changed}, 0, 0, 0);
+                    reply(ST_OK, 4);
                     // tile_pulses[t] += 2·n (S_CNT), then the reply
                     cnt_add(cnt_tile_w[CNW-1:0], {op_n, 1'b0}, S_GEN);
                 end
@@ -1770,7 +1815,7 @@ module xp_board #(
                 bm1 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
                 state <= S_GEN;                            // the CONFIGURE's reply
             end
-            default: err_range(6, {16'd0, pw(6)}, 1, {15'd0, dv_n});
+            default: err_range(0, 6, VK_U16, 1, {15'd0, dv_n});
             endcase
         end
         S_FETCH: begin
@@ -1790,6 +1835,8 @@ module xp_board #(
                 gen_rd_done <= 1'b1;                       // the port reads it (t_re, c_re)
             end else begin
                 gen_rd_done <= 1'b0;
+                if (gen_rx && e_vk == VK_I16)
+                    e_sign <= rb_q[7];                     // (the high byte: the last read)
                 if (r_idx == 0)
                     tx_crc_clear <= 1'b1;
                 tx_crc_byte <= gen_byte;
@@ -1935,9 +1982,9 @@ module xp_board #(
     c_ok_run: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_RUN);
     c_ok_write_list: cover property (@(posedge clk) cv_reply && r_status == ST_OK && f_cmd == CMD_WRITE_LIST);
     c_err_crc: cover property (@(posedge clk) cv_reply && r_status == ST_CRC);
-    c_err_frame_incomplete: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_w0 == 1);
-    c_err_frame_short: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_w0 == 2);
-    c_err_frame_long: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_w0 == 3);
+    c_err_frame_incomplete: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_fcode == 2'd1);
+    c_err_frame_short: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_fcode == 2'd2);
+    c_err_frame_long: cover property (@(posedge clk) cv_reply && r_status == ST_FRAME && r_fcode == 2'd3);
     c_err_cmd: cover property (@(posedge clk) cv_reply && r_status == ST_CMD);
     c_err_len: cover property (@(posedge clk) cv_reply && r_status == ST_LEN);
     c_err_range: cover property (@(posedge clk) cv_reply && r_status == ST_RANGE);
