@@ -103,6 +103,8 @@ module xp_board #(
     localparam TXCAP = MAX_REPLY + 11;               // largest reply body
     localparam RXA = $clog2(RXCAP);
     localparam TXA = $clog2(TXCAP + 1);
+    localparam TXD = TXCAP + 32;                     // txbuf: the remembered reply, then 32
+    localparam TXB = $clog2(TXD);                    // bytes for the ERR_FRAME / ERR_CRC ones
     localparam STATUS_LEN = 74 + 4 * TILES;
     localparam CELLS = TILES * ROWS * COLS;
     localparam M = MACS_PER_CYCLE;
@@ -186,7 +188,8 @@ module xp_board #(
     // ---- reply memory: the remembered reply (replies to valid frames) ----
     // txbuf (xp_ram_dp below): written one byte a cycle through a request register (tw_*),
     // read through a registered port (t_q)
-    reg [7:0] ebuf [0:31];         // ERR_FRAME / ERR_CRC replies (16, 19 bytes): never remembered
+    // (ERR_FRAME and ERR_CRC replies, 16 and 19 bytes, are never remembered: they are written
+    // to txbuf's last 32 bytes, from TXCAP on)
 
     // ---- board state ----
     // (the counters of §3.4 — frames_ok, duplicates, nacks, tile_pulses — are bytes of
@@ -292,16 +295,17 @@ module xp_board #(
 
     // CRC of the request: bytes go in four bytes late, so at the frame's end it covers
     // bytes 0 … L-5
-    wire [31:0] rx_crc;
+    // (one CRC unit for the request, in S_RX, and the reply, in S_GEN: rx_crc and tx_crc are
+    // its result; an ERR_CRC reply keeps the request's in f_len, which it does not need)
+    wire [31:0] crc_q;
     reg         rx_crc_clear, rx_crc_valid;
     reg  [7:0]  rx_crc_byte;
-    xp_crc32c rxc (.clk(clk), .rst(rst), .clear(rx_crc_clear), .s_tdata(rx_crc_byte),
-                   .s_tvalid(rx_crc_valid), .crc(rx_crc));
+    wire [31:0] rx_crc = crc_q;
 
     // the reply being generated: status, payload length, destination
     reg [7:0]  r_status;
     reg [TXA-1:0] r_plen;           // payload bytes
-    reg        r_remember;          // into txbuf (remembered) or ebuf
+    reg        r_remember;          // into txbuf (remembered) or its last 32 bytes
     reg [TXA-1:0] r_idx;            // next body byte to generate
     reg [2:0]  r_crcn;              // CRC bytes written
     // an error reply's fields, generated from their sources in S_GEN (body_byte): ERR_FRAME's
@@ -322,29 +326,28 @@ module xp_board #(
     reg        e_sign;              // the i16 value's sign (its high byte, read in S_GEN)
     reg signed [17:0] r_w2, r_w3;   // −2048 … 65535, sign-extended into the reply
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
-    reg        out_from_ebuf;
+    reg        out_err;
     reg [15:0] rv_b, rv_i;          // RUN: batch; vector being run
     reg        rv_flags;
-    reg [39:0] rv_n0;               // RUN: N at its start (the reply's n0)
     reg        tw_en;               // txbuf write request: lands the next cycle
-    reg [TXA-1:0] tw_a;
+    reg [TXB-1:0] tw_a;
     reg [7:0]  tw_d;
     reg [TXA-1:0] r_pre_from;       // body bytes from here on are in txbuf already (READ_CELLS
                                     // 7, RUN 18; 0: none)
     reg        gen_rd_done;         // t_q holds body byte r_idx (prewritten payloads)
     reg [7:0]  tx_hi;               // the second byte of a pair (RUN's outputs, S_CELL_B2)
-    reg [7:0]  eb_q;                // ebuf read (S_RD)
     wire [7:0] t_q;                 // txbuf read (S_GEN, S_RD)
     wire [7:0] c_q;                 // cnt_mem read (S_GEN: a STATUS reply's counter bytes)
     wire       t_re;
-    wire [TXA-1:0] t_ra;
-    wire [7:0] rd_data = out_from_ebuf ? eb_q : t_q;
+    wire [TXB-1:0] t_ra;
+    wire [7:0] rd_data = t_q;
 
-    wire [31:0] tx_crc;
+    wire [31:0] tx_crc = crc_q;
     reg         tx_crc_clear, tx_crc_valid;
     reg  [7:0]  tx_crc_byte;
-    xp_crc32c txc (.clk(clk), .rst(rst), .clear(tx_crc_clear), .s_tdata(tx_crc_byte),
-                   .s_tvalid(tx_crc_valid), .crc(tx_crc));
+    xp_crc32c crcu (.clk(clk), .rst(rst), .clear(rx_crc_clear || tx_crc_clear),
+                   .s_tdata(rx_crc_valid ? rx_crc_byte : tx_crc_byte),
+                   .s_tvalid(rx_crc_valid || tx_crc_valid), .crc(crc_q));
 
     // ---- request payload fields ----
     // request payload length: read from S_EXEC on, where 6 ≤ f_len ≤ RXCAP (S_CHECK), so
@@ -376,7 +379,8 @@ module xp_board #(
         le = v[8 * k +: 8];
     endfunction
 
-    // payload byte i of the OK reply to INFO
+    // payload byte i of the OK reply to INFO, its constants (bytes 16 … 19, the boot id: the
+    // field multiplexer below)
     function [7:0] info_byte(input integer i);
         case (i)
             0: info_byte = 8'h58; 1: info_byte = 8'h50; 2: info_byte = 8'h4E; 3: info_byte = 8'h4E;
@@ -385,7 +389,6 @@ module xp_board #(
             8: info_byte = 8'd2;  9: info_byte = 8'd0;      // impl: RTL; reserved
             10, 11: info_byte = le({48'd0, IMPL_VERSION}, i - 10);
             12, 13, 14, 15: info_byte = le({32'd0, BUILD_HASH}, i - 12);
-            16, 17, 18, 19: info_byte = le({32'd0, boot_id}, i - 16);
             20, 21: info_byte = le(ROWS, i - 20);
             22, 23: info_byte = le(COLS, i - 22);
             24, 25: info_byte = le(TILES, i - 24);
@@ -408,71 +411,6 @@ module xp_board #(
     wire [2:0]  net_last = net_l[2:0] - 3'd1;      // the last layer (net_l 8: 7)
     wire [15:0] shape_out = net_l != 0 ? {3'd0, l_nout[net_last]} : 16'd0;
     wire [15:0] shape_all = net_l != 0 ? net_nall : 16'd0;
-
-    // payload byte i of the OK reply to STATUS: the counters (bytes 0 … 39 and 74 …) are
-    // streamed from cnt_mem instead (gen_cnt below)
-    function [7:0] status_byte(input integer i);
-        if (i < 40)
-            status_byte = 8'd0;
-        else if (i < 48)
-            status_byte = le({8'd0, pulses}, i - 40);
-        else if (i < 56)
-            status_byte = le({24'd0, infer}, i - 48);
-        else if (i < 64)
-            status_byte = le(nseed, i - 56);
-        else if (i == 64)
-            status_byte = {4'd0, net_l};
-        else if (i == 65)
-            status_byte = 8'd0;
-        else if (i < 68)
-            status_byte = le({48'd0, shape_in}, i - 66);
-        else if (i < 70)
-            status_byte = le({48'd0, shape_out}, i - 68);
-        else if (i < 72)
-            status_byte = le({48'd0, shape_all}, i - 70);
-        else if (i < 74)
-            status_byte = le(TILES, i - 72);
-        else
-            status_byte = 8'd0;
-    endfunction
-
-    // body byte i of the reply being generated: header, then payload
-    function [7:0] body_byte(input integer i);
-        if (i == 0)
-            body_byte = f_cmd | 8'h80;
-        else if (i == 1)
-            body_byte = f_seq;
-        else if (i == 2)
-            body_byte = r_status;
-        else if (i < 7)
-            body_byte = le({32'd0, boot_id}, i - 3);
-        else if (r_status == ST_OK && f_cmd == CMD_INFO)
-            body_byte = info_byte(i - 7);
-        else if (r_status == ST_OK && f_cmd == CMD_STATUS)
-            body_byte = status_byte(i - 7);
-        else if (r_status == ST_OK && f_cmd == CMD_RUN && i < 18) // B, flags, n0 (then S/a)
-            body_byte = i < 9 ? le({48'd0, rv_b}, i - 7) : i == 9 ? {7'd0, rv_flags} :
-                        le({24'd0, rv_n0}, i - 10);
-        else if (r_status == ST_OK && f_cmd == CMD_CONFIGURE)   // n_in, n_out, n_all
-            body_byte = i < 9 ? le({48'd0, shape_in}, i - 7) :
-                        i < 11 ? le({48'd0, shape_out}, i - 9) : le({48'd0, shape_all}, i - 11);
-        else if (r_status == ST_OK)                              // WRITE_*: changed u32
-            body_byte = le({{(63 - OPW){1'b0}}, op_changed}, i - 7);
-        else if (r_status == ST_FRAME)
-            body_byte = i == 7 ? {6'd0, r_fcode} : le({32'd0, f_len}, i - 8);
-        else if (r_status == ST_CRC)            // the frame's CRC, the computed one
-            body_byte = i < 11 ? le({32'd0, f_last4}, i - 7) : le({32'd0, rx_crc}, i - 11);
-        else if (r_status == ST_LEN)            // got, want
-            body_byte = i < 11 ? le({{(63 - RXA){1'b0}}, plen_n}, i - 7) :
-                        r_want_off ? le({{(63 - RXA){1'b0}}, e_off}, i - 11) :
-                        le({{(64 - WANTW){1'b0}}, r_want}, i - 11);
-        else if (r_status == ST_BATCH)          // B (its bytes: gen_rx), Bmax
-            body_byte = i < 11 ? 8'd0 : le({32'd0, run_bmax}, i - 11);
-        else                                    // ERR_RANGE: offset u16, value, lo, hi i32;
-                                                // ERR_CONFLICT: offset, value, earlier u16
-            body_byte = i < 9 ? le({{(63 - RXA){1'b0}}, e_off}, i - 7) : i < 13 ? {8{e_sign}} :
-                        i < 17 ? le({{46{r_w2[17]}}, r_w2}, i - 13) : le({{46{r_w3[17]}}, r_w3}, i - 17);
-    endfunction
 
     // ---- wire side of the reply ----
     reg        enc_tvalid;
@@ -502,10 +440,10 @@ module xp_board #(
     wire        gen_fld = r_status == ST_RANGE || r_status == ST_CONFLICT || r_status == ST_BATCH;
     wire [TXA-1:0] gen_vpos = r_status == ST_BATCH ? 7 : 9;
     wire        gen_rx = gen_fld && (r_idx == gen_vpos || (r_idx == gen_vpos + 1'b1 && e_vk != VK_U8));
-    wire        gen_rd = gen_pre || gen_cnt || gen_rx;  // body byte r_idx is read from a memory first
+    wire        gen_rd = gen_pre || gen_cnt || gen_rx;
+    reg  [7:0]  gen_fb;             // body byte r_idx from its field (below)  // body byte r_idx is read from a memory first
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
-                           gen_pre ? t_q : gen_cnt ? c_q : gen_rx ? rb_q :
-                           body_byte({{(32 - TXA){1'b0}}, r_idx});
+                           gen_pre ? t_q : gen_cnt ? c_q : gen_rx ? rb_q : gen_fb;
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
     assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
 
@@ -544,9 +482,11 @@ module xp_board #(
 
     wire [63:0] nkey = dseed ^ nseed;
     reg         rd_mode;            // the draw engine draws READ noise (RUN), else PROG
-    reg  [39:0] rn_n;               // the inference index of the vector being run
+    reg  [39:0] rn_n;               // the inference index of the vector being run: N + i (N,
+                                    // infer, moves to N + B once the reply is written: its n0)
     reg         pr_req;
-    reg  [55:0] pr_p;               // the pulse index of the draw
+    reg         pr_sel;             // the draw's pulse index: P + 1 (the − device), else P (+)
+                                    // (P, pulses, is even between cells: two a cell)
     wire        pr_ready = tf_s_ready && !dt_valid;
     wire        pr_valid = tf_m_valid && !tf_dm;
     wire [31:0] pr_x0, pr_x1;
@@ -555,8 +495,8 @@ module xp_board #(
         .clk(clk), .rst(rst),
         .s_valid(dt_valid || pr_req), .s_ready(tf_s_ready),
         .s_k0(tf_k[31:0]), .s_k1(tf_k[63:32]),
-        .s_c0(dt_valid ? dt_c0 : rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} : {8'h10, pr_p[55:32]}),
-        .s_c1(dt_valid ? dt_c1 : rd_mode ? rn_n[31:0] : pr_p[31:0]),
+        .s_c0(dt_valid ? dt_c0 : rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} : {8'h10, pulses[55:32]}),
+        .s_c1(dt_valid ? dt_c1 : rd_mode ? rn_n[31:0] : {pulses[31:1], pr_sel}),
         .m_valid(tf_m_valid), .m_ready(tf_dm ? dt_m_ready : 1'b1), .m_x0(pr_x0), .m_x1(pr_x1)
     );
     always @(posedge clk)
@@ -847,17 +787,14 @@ module xp_board #(
         end
     endtask
 
-    // body byte r_idx of the reply being generated (gen_byte) into its memory: txbuf (a write
-    // request) or ebuf
+    // body byte r_idx of the reply being generated (gen_byte) into txbuf (a write request): a
+    // remembered reply from 0, the others from TXCAP
+    localparam [TXB-1:0] EBASE = TXCAP[TXB-1:0];
     task store_gen_byte;
         begin
-            if (r_remember) begin
-                tw_en <= 1'b1;
-                tw_a <= r_idx;
-                tw_d <= gen_byte;
-            end else begin
-                ebuf[r_idx[4:0]] <= gen_byte;
-            end
+            tw_en <= 1'b1;
+            tw_a <= r_remember ? {{(TXB - TXA){1'b0}}, r_idx} : EBASE + {{(TXB - 5){1'b0}}, r_idx[4:0]};
+            tw_d <= gen_byte;
         end
     endtask
 
@@ -989,6 +926,182 @@ module xp_board #(
     wire [15:0] adc_offw = win_w2;
     /* verilator lint_on UNUSEDSIGNAL */
 
+    // ---- the reply's bytes (S_GEN): body byte r_idx is byte gen_b of field gen_f ----
+    // The field and its first body byte (gen_s) follow from the reply's kind and r_idx; the
+    // field's value is multiplexed as one word (gen_w), then its byte picked: one multiplexer
+    // of sources and one of bytes. (Body bytes that are never generated here — prewritten
+    // payloads, STATUS's counters, an error's request field — are read from memories instead:
+    // gen_pre, gen_cnt, gen_rx above; positions past 127 are only those.)
+    localparam [4:0] F_ZERO = 5'd0, F_CMD = 5'd1, F_SEQ = 5'd2, F_STATUS = 5'd3, F_BOOT = 5'd4,
+                     F_INFO = 5'd5, F_PULSES = 5'd6, F_INFER = 5'd7, F_NSEED = 5'd8,
+                     F_NETL = 5'd9, F_SHIN = 5'd10, F_SHOUT = 5'd11, F_SHALL = 5'd12,
+                     F_TILES = 5'd13, F_RVB = 5'd14, F_FLAGS = 5'd15, F_N0 = 5'd16,
+                     F_CHANGED = 5'd17, F_FCODE = 5'd18, F_FLEN = 5'd19, F_LAST4 = 5'd20,
+                     F_RXCRC = 5'd21, F_PLEN = 5'd22, F_WANT = 5'd23, F_OFF = 5'd24,
+                     F_SIGN = 5'd25, F_LO = 5'd26, F_HI = 5'd27, F_BMAX = 5'd28;
+    /* verilator lint_off UNUSEDSIGNAL */ // positions past 127: not generated here
+    wire [6:0]  gq = r_idx[6:0];
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg  [4:0]  gen_f;
+    /* verilator lint_off UNUSEDSIGNAL */ // its position mod 8 is what matters (gen_b)
+    reg  [6:0]  gen_s;
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @* begin
+        gen_f = F_ZERO;
+        gen_s = gq;                                         // (a one-byte field: its byte 0)
+        if (gq == 7'd0) begin
+            gen_f = F_CMD;
+        end else if (gq == 7'd1) begin
+            gen_f = F_SEQ;
+        end else if (gq == 7'd2) begin
+            gen_f = F_STATUS;
+        end else if (gq < 7'd7) begin                       // boot_id u32
+            gen_f = F_BOOT;
+            gen_s = 7'd3;
+        end else if (r_status == ST_OK) begin
+            case (f_cmd)
+            CMD_INFO:                                       // boot_id at payload 16 … 19
+                if (gq >= 7'd23 && gq < 7'd27) begin
+                    gen_f = F_BOOT;
+                    gen_s = 7'd23;
+                end else begin
+                    gen_f = F_INFO;
+                end
+            CMD_STATUS:                                     // payload 40 … 73 (the rest: gen_cnt)
+                if (gq < 7'd55) begin
+                    gen_f = F_PULSES;
+                    gen_s = 7'd47;
+                end else if (gq < 7'd63) begin
+                    gen_f = F_INFER;
+                    gen_s = 7'd55;
+                end else if (gq < 7'd71) begin
+                    gen_f = F_NSEED;
+                    gen_s = 7'd63;
+                end else if (gq == 7'd71) begin
+                    gen_f = F_NETL;
+                end else if (gq == 7'd72) begin
+                    gen_f = F_ZERO;
+                end else if (gq < 7'd75) begin
+                    gen_f = F_SHIN;
+                    gen_s = 7'd73;
+                end else if (gq < 7'd77) begin
+                    gen_f = F_SHOUT;
+                    gen_s = 7'd75;
+                end else if (gq < 7'd79) begin
+                    gen_f = F_SHALL;
+                    gen_s = 7'd77;
+                end else begin
+                    gen_f = F_TILES;
+                    gen_s = 7'd79;
+                end
+            CMD_RUN:                                        // B, flags, n0 (then prewritten)
+                if (gq < 7'd9) begin
+                    gen_f = F_RVB;
+                    gen_s = 7'd7;
+                end else if (gq == 7'd9) begin
+                    gen_f = F_FLAGS;
+                end else begin
+                    gen_f = F_N0;
+                    gen_s = 7'd10;
+                end
+            CMD_CONFIGURE:                                  // n_in, n_out, n_all
+                if (gq < 7'd9) begin
+                    gen_f = F_SHIN;
+                    gen_s = 7'd7;
+                end else if (gq < 7'd11) begin
+                    gen_f = F_SHOUT;
+                    gen_s = 7'd9;
+                end else begin
+                    gen_f = F_SHALL;
+                    gen_s = 7'd11;
+                end
+            default: begin                                  // WRITE_*: changed u32
+                gen_f = F_CHANGED;
+                gen_s = 7'd7;
+            end
+            endcase
+        end else begin
+            case (r_status)
+            ST_FRAME:                                       // code u8, length u32
+                if (gq == 7'd7) begin
+                    gen_f = F_FCODE;
+                end else begin
+                    gen_f = F_FLEN;
+                    gen_s = 7'd8;
+                end
+            ST_CRC:                                         // the frame's CRC, the computed one
+                if (gq < 7'd11) begin
+                    gen_f = F_LAST4;
+                    gen_s = 7'd7;
+                end else begin
+                    gen_f = F_RXCRC;
+                    gen_s = 7'd11;
+                end
+            ST_LEN:                                         // got, want
+                if (gq < 7'd11) begin
+                    gen_f = F_PLEN;
+                    gen_s = 7'd7;
+                end else begin
+                    gen_f = r_want_off ? F_OFF : F_WANT;
+                    gen_s = 7'd11;
+                end
+            ST_BATCH:                                       // B (gen_rx), Bmax
+                if (gq >= 7'd11) begin
+                    gen_f = F_BMAX;
+                    gen_s = 7'd11;
+                end
+            default:                                        // ERR_RANGE: offset u16, value,
+                if (gq < 7'd9) begin                        // lo, hi i32; ERR_CONFLICT:
+                    gen_f = F_OFF;                          // offset, value, earlier u16
+                    gen_s = 7'd7;
+                end else if (gq < 7'd13) begin              // (the field's bytes: gen_rx)
+                    gen_f = F_SIGN;
+                end else if (gq < 7'd17) begin
+                    gen_f = F_LO;
+                    gen_s = 7'd13;
+                end else begin
+                    gen_f = F_HI;
+                    gen_s = 7'd17;
+                end
+            endcase
+        end
+    end
+    wire [2:0]  gen_b = gq[2:0] - gen_s[2:0];           // (fields are ≤ 8 bytes)
+    reg  [63:0] gen_w;
+    always @* begin
+        case (gen_f)
+        F_CMD:     gen_w = {56'd0, f_cmd | 8'h80};
+        F_SEQ:     gen_w = {56'd0, f_seq};
+        F_STATUS:  gen_w = {56'd0, r_status};
+        F_BOOT:    gen_w = {32'd0, boot_id};
+        F_PULSES:  gen_w = {8'd0, pulses};
+        F_INFER:   gen_w = {24'd0, infer};
+        F_NSEED:   gen_w = nseed;
+        F_NETL:    gen_w = {60'd0, net_l};
+        F_SHIN:    gen_w = {48'd0, shape_in};
+        F_SHOUT:   gen_w = {48'd0, shape_out};
+        F_SHALL:   gen_w = {48'd0, shape_all};
+        F_TILES:   gen_w = TILES;
+        F_RVB:     gen_w = {48'd0, rv_b};
+        F_FLAGS:   gen_w = {63'd0, rv_flags};
+        F_N0:      gen_w = {24'd0, infer};
+        F_CHANGED: gen_w = {{(63 - OPW){1'b0}}, op_changed};
+        F_FCODE:   gen_w = {62'd0, r_fcode};
+        F_FLEN:    gen_w = {32'd0, f_len};
+        F_LAST4:   gen_w = {32'd0, f_last4};
+        F_RXCRC:   gen_w = {32'd0, f_len};                 // (S_CHECK put rx_crc there)
+        F_PLEN:    gen_w = {{(63 - RXA){1'b0}}, plen_n};
+        F_WANT:    gen_w = {{(64 - WANTW){1'b0}}, r_want};
+        F_OFF:     gen_w = {{(63 - RXA){1'b0}}, e_off};
+        F_SIGN:    gen_w = {64{e_sign}};
+        F_LO:      gen_w = {{46{r_w2[17]}}, r_w2};
+        F_HI:      gen_w = {{46{r_w3[17]}}, r_w3};
+        F_BMAX:    gen_w = {32'd0, run_bmax};
+        default:   gen_w = 64'd0;
+        endcase
+        gen_fb = gen_f == F_INFO ? info_byte({25'd0, gq} - 32'd7) : gen_w[8 * gen_b +: 8];
+    end
+
     // ---- the memories' ports: one address per memory and cycle ----
     // RUN reads a group of M cells a cycle (S_RUN_MA)
     wire        ma_issue = state == S_RUN_MA && rv_r < rv_rows;
@@ -996,7 +1109,7 @@ module xp_board #(
     wire        ma_last_go = state == S_RUN_MA && !ma_issue && !mp_valid && rv_nd && adc_ready &&
                              {26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb};
     wire        cell_rd = state == S_CELL && op_i != op_n;          // a cell's stored pair
-    wire        cell_wr = state == S_PR_WAIT && pr_valid && pr_p != pulses;  // programmed
+    wire        cell_wr = state == S_PR_WAIT && pr_valid && pr_sel;  // programmed
     wire [15:0] cell_g = g_q[16 * cl_bank +: 16];                   // … read (S_CELL_RD)
     // the erase (S_ER_CELL): the cell's erased state, written when its stuck classes come
     wire        er_wr = state == S_ER_CELL && er_qa && dm_valid;
@@ -1070,10 +1183,11 @@ module xp_board #(
 
     // the reply memory: writes one cycle after their request (tw_*), reads registered —
     // a prewritten payload byte in S_GEN, the reply's bytes in S_RD
-    assign t_re = (state == S_GEN && gen_pre && !gen_rd_done) ||
-                  (state == S_RD && !out_from_ebuf);
-    assign t_ra = state == S_RD ? out_idx : r_idx;
-    xp_ram_dp #(.W(8), .DEPTH(TXCAP)) txbuf (
+    assign t_re = (state == S_GEN && gen_pre && !gen_rd_done) || state == S_RD;
+    assign t_ra = state == S_RD ? (out_err ? EBASE + {{(TXB - 5){1'b0}}, out_idx[4:0]} :
+                                                   {{(TXB - TXA){1'b0}}, out_idx}) :
+                                  {{(TXB - TXA){1'b0}}, r_idx};
+    xp_ram_dp #(.W(8), .DEPTH(TXD)) txbuf (
         .clk(clk), .we(tw_en), .wa(tw_a), .wd(tw_d), .wm(8'hFF),
         .re(t_re), .ra(t_ra), .q(t_q));
     // the counters of §3.4, a byte a word (CNT_N bytes: frames_ok, duplicates, nacks,
@@ -1140,6 +1254,7 @@ module xp_board #(
             end else if (f_last4 != rx_crc) begin
                 r_status <= ST_CRC;
                 r_plen <= 8;
+                f_len <= rx_crc;                           // (the reply's; the unit's is next)
             end else begin
                 cnt_add(0, 1, S_EXEC);                     // frames_ok += 1 (S_CNT), then run
                 cnt_dup <= 1'b0;
@@ -1153,7 +1268,7 @@ module xp_board #(
                     cnt_ret <= S_RD;
                     out_len <= last_txlen;
                     out_idx <= 0;
-                    out_from_ebuf <= 1'b0;
+                    out_err <= 1'b0;
                 end else begin
                     have_last <= 1'b1;
                     last_seq <= f_seq;
@@ -1315,7 +1430,7 @@ module xp_board #(
                 else
                     po <= po + 1;
             end else begin
-                rv_n0 <= infer;                           // the reply's header: S_GEN
+                rn_n <= infer;                            // vector 0's inference index
                 rv_o <= 18;
                 rv_i <= 0;
                 po <= 3;                                  // vector 0's first input
@@ -1326,8 +1441,7 @@ module xp_board #(
             // the next vector: layer 0 from the request (its first input at po: the port
             // reads it), inference index N + i
             if (rv_i == rv_b) begin
-                infer <= infer + {24'd0, rv_b};
-                r_pre_from <= 18;
+                r_pre_from <= 18;                         // (N + B: after the reply, S_CRC)
                 reply(ST_OK, rv_o - 7);      // 11 + 2·B·K: rv_o is 18 + 2·B·K
             end else begin
                 rv_l <= 0;
@@ -1336,7 +1450,6 @@ module xp_board #(
                 rv_j <= 0;
                 rv_xn <= 0;
                 rv_s <= 16'sd0;
-                rn_n <= infer + {24'd0, rv_i};
                 state <= S_RUN_X0;
             end
         end
@@ -1358,6 +1471,7 @@ module xp_board #(
                     // layer reads it)
                 end else if ({1'b0, rv_l} + 4'd1 == net_l) begin
                     rv_i <= rv_i + 1'b1;
+                    rn_n <= rn_n + 40'd1;
                     state <= S_RUN_V;
                 end else begin
                     rv_tbase <= rv_tbase + l_ntiles[rv_l];
@@ -1697,7 +1811,7 @@ module xp_board #(
             cl_old <= cell_g;
             if (op_mode == M_READ) begin
                 tw_en <= 1'b1;                             // G+, then G- (S_CELL_B2)
-                tw_a <= 7 + 2 * op_i[TXA-1:0];
+                tw_a <= {{(TXB - TXA){1'b0}}, {{(TXA - 3){1'b0}}, 3'd7} + {op_i[TXA-2:0], 1'b0}};
 `ifdef XP_MUTANT_READ_SWAP
                 tw_d <= cell_g[7:0];                       // mutant (make cosim): − first
                 tx_hi <= cell_g[15:8];
@@ -1723,7 +1837,7 @@ module xp_board #(
                 cl_sn <= dm_stuck_n;
                 cl_fp <= dm_fv_p;
                 cl_fn <= dm_fv_n;
-                pr_p <= pulses;
+                pr_sel <= 1'b0;
                 pr_req <= 1'b1;
                 state <= S_PR;
             end
@@ -1737,9 +1851,9 @@ module xp_board #(
         end
         S_PR_WAIT: begin
             if (pr_valid) begin
-                if (pr_p == pulses) begin                  // the + draw: keep it, draw −
+                if (!pr_sel) begin                         // the + draw: keep it, draw −
                     cl_zp <= pr_z;
-                    pr_p <= pulses + 56'd1;
+                    pr_sel <= 1'b1;
                     pr_req <= 1'b1;
                     state <= S_PR;
                 end else begin                             // both drawn: program (above)
@@ -1752,7 +1866,7 @@ module xp_board #(
         end
         S_CELL_B2: begin
             tw_en <= 1'b1;
-            tw_a <= 8 + 2 * op_i[TXA-1:0];
+            tw_a <= {{(TXB - TXA){1'b0}}, {{(TXA - 4){1'b0}}, 4'd8} + {op_i[TXA-2:0], 1'b0}};
             tw_d <= tx_hi;
             state <= S_CELL_WR;
         end
@@ -1830,7 +1944,7 @@ module xp_board #(
         end
         S_GEN: begin
             // header and payload, one byte a cycle (prewritten payloads and STATUS' counters:
-            // two), into txbuf or ebuf, through the CRC
+            // two), into txbuf (a remembered reply from 0, an unremembered one from TXCAP), through the CRC
             if (gen_rd && !gen_rd_done) begin
                 gen_rd_done <= 1'b1;                       // the port reads it (t_re, c_re)
             end else begin
@@ -1858,9 +1972,11 @@ module xp_board #(
                 if (r_crcn == 3'd4) begin
                     if (r_remember)
                         last_txlen <= r_idx + 1'b1;
+                    if (r_status == ST_OK && f_cmd == CMD_RUN)
+                        infer <= rn_n;                     // N + B (the reply's n0 was N)
                     out_len <= r_idx + 1'b1;
                     out_idx <= 0;
-                    out_from_ebuf <= !r_remember;
+                    out_err <= !r_remember;
                     state <= S_RD;
                     if (r_status != ST_OK)                 // nacks[status] += 1, then send
                         cnt_add(cnt_nack_w[CNW-1:0], 1, S_RD);
@@ -1868,7 +1984,7 @@ module xp_board #(
             end
         end
         S_RD: begin
-            eb_q <= ebuf[out_idx[4:0]];                     // (txbuf: the port reads it)
+            // (txbuf: the port reads it)
             enc_tvalid <= 1'b1;
             enc_tlast <= out_idx + 1'b1 == out_len;
             state <= S_OUT;
@@ -1908,7 +2024,7 @@ module xp_board #(
             if (!ow_step) begin
                 if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
                     tw_en <= 1'b1;
-                    tw_a <= rv_o;
+                    tw_a <= {{(TXB - TXA){1'b0}}, rv_o};
                     tw_d <= rv_flags ? ow_s[7:0] : rv_a[7:0];
                     tx_hi <= rv_flags ? ow_s[15:8] : rv_a[15:8];
                     ow_step <= 1'b1;
@@ -1917,7 +2033,7 @@ module xp_board #(
                 end
             end else begin
                 tw_en <= 1'b1;
-                tw_a <= rv_o + 1'b1;
+                tw_a <= {{(TXB - TXA){1'b0}}, rv_o + 1'b1};
                 tw_d <= tx_hi;
                 rv_o <= rv_o + 2;
                 ow_v <= 1'b0;
@@ -1995,9 +2111,9 @@ module xp_board #(
         !f_incomplete && f_last4 == rx_crc && have_last && f_seq == last_seq &&
         f_cmd == last_cmd && f_len[RXA:0] == last_len && f_last4 == last_crc);
     c_program_stuck_device: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
-        pr_p != pulses && (cl_sp != 2'd0 || cl_sn != 2'd0));
+        pr_sel && (cl_sp != 2'd0 || cl_sn != 2'd0));
     c_program_changes_nothing: cover property (@(posedge clk) state == S_PR_WAIT && pr_valid &&
-        pr_p != pulses && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
+        pr_sel && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
     c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
         cell_g != 16'd0 && cell_g != 16'hFF00 && cell_g != 16'h00FF && cell_g != 16'hFFFF);
     c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && dv_job == DV_RC);
