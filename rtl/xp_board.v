@@ -245,13 +245,26 @@ module xp_board #(
     wire [24:0]        s_q;
     wire [22:0]        e_q;
 
-    // the network configuration (§9): per layer, and the tile lists one after the other
+    // the network configuration (§9): per layer in lay_mem (below), four 16-bit words at
+    // {layer, k}: k = 0 {act, bias, ash, amul}, 1 n_in, 2 n_out, 3 its tiles (≤ T: a committed
+    // network's tiles are distinct); RUN loads the layer it runs into ly_* (S_RUN_LD); the
+    // shape's n_in and n_out (layer 0's, the last layer's) in registers; the tile lists one
+    // after the other
     reg [3:0]  net_l;               // layers (0: none)
-    reg        l_act [0:7], l_bias [0:7];
-    reg [7:0]  l_amul [0:7];
-    reg [3:0]  l_ash [0:7];
-    reg [12:0] l_nin [0:7], l_nout [0:7];
-    reg [7:0]  l_ntiles [0:7];       // (≤ T: a committed network's tiles are distinct)
+    reg [12:0] net_nin0, net_nout;
+    reg        ly_act, ly_bias;     // the layer RUN runs (rv_l)
+    reg [7:0]  ly_amul;
+    reg [3:0]  ly_ash;
+    reg [12:0] ly_nin, ly_nout;
+    reg [7:0]  ly_ntiles;
+    reg [2:0]  ly_k;                // S_RUN_LD: word read (0 … 3; 4: the last one taken)
+    reg [5:0]  ly_ret;              // … the state it goes on to
+    reg        ly_we, ly_re;
+    reg [4:0]  ly_wa, ly_ra;
+    reg [15:0] ly_wd;
+    /* verilator lint_off UNUSEDSIGNAL */ // (bits 15 … 14 are never set)
+    wire [15:0] ly_q;
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [7:0]  net_tiles [0:TILES-1];
     reg [15:0] net_nall;
     // the configuration being parsed: the payload is walked twice (S_CFG), first with every
@@ -279,7 +292,7 @@ module xp_board #(
                      S_CELL_RD = 6'd14, S_DM = 6'd15, S_DM_WAIT = 6'd16, S_PR = 6'd17,
                      S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
                      S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
-                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26,
+                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_LD = 6'd27,
                      S_RUN_X0 = 6'd29,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
                      S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
@@ -407,9 +420,8 @@ module xp_board #(
     endfunction
 
     // the configured network's shape (§4.2)
-    wire [15:0] shape_in = net_l != 0 ? {3'd0, l_nin[0]} : 16'd0;
-    wire [2:0]  net_last = net_l[2:0] - 3'd1;      // the last layer (net_l 8: 7)
-    wire [15:0] shape_out = net_l != 0 ? {3'd0, l_nout[net_last]} : 16'd0;
+    wire [15:0] shape_in = net_l != 0 ? {3'd0, net_nin0} : 16'd0;
+    wire [15:0] shape_out = net_l != 0 ? {3'd0, net_nout} : 16'd0;
     wire [15:0] shape_all = net_l != 0 ? net_nall : 16'd0;
 
     // ---- wire side of the reply ----
@@ -553,8 +565,8 @@ module xp_board #(
     reg         rv_nd;                            // the read noise is drawn
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
-    wire [12:0] rl_nin = l_nin[rv_l], rl_nout = l_nout[rv_l];
-    wire        rl_bias = l_bias[rv_l];
+    wire [12:0] rl_nin = ly_nin, rl_nout = ly_nout;
+    wire        rl_bias = ly_bias;
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
     wire [31:0] rl_nrb_w = ({19'd0, rl_nin} + {31'd0, rl_bias} + ROWS - 1) / ROWS;
     wire [5:0]  rl_nrb = rl_nrb_w[5:0];
@@ -628,8 +640,8 @@ module xp_board #(
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
     wire signed [15:0] rv_a;
-    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(ow_s), .amul(l_amul[rv_l]), .ash(l_ash[rv_l]),
-                                       .relu(l_act[rv_l]), .a(rv_a));
+    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(ow_s), .amul(ly_amul), .ash(ly_ash),
+                                       .relu(ly_act), .a(rv_a));
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
     // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
     // CONFIGURE commits (S_DIV), kept in bm0 / bm1
@@ -1136,7 +1148,7 @@ module xp_board #(
         a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
         a_wd = state == S_RUN_X0 ? rb_q : rv_a[7:0];
         for (bk = 0; bk < M; bk = bk + 1)
-            a_we[bk] = (state == S_RUN_X0 && rv_xn != l_nin[0] && x0_bank_w == bk) ||
+            a_we[bk] = (state == S_RUN_X0 && rv_xn != ly_nin && x0_bank_w == bk) ||
                        (ow_v && !ow_step && out_bank_w == bk);
         // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
         // ADC errors: cleared at power-up, written when computed
@@ -1157,6 +1169,24 @@ module xp_board #(
         c_ra = state == S_CNT ? {cnt_w, cnt_k[1:0]} : gen_cnt_w[CNA-1:0];
     end
     assign se_re = state == S_RUN_QW;
+    // the layers' words: written by CONFIGURE's committing walk as its fields pass (every one
+    // does: the checking walk passed them), word 0 at ash (act, bias, amul, ash are in win by
+    // then), read by RUN (S_RUN_LD)
+    always @* begin
+        ly_we = state == S_CFG && ci_commit && ci_l != c_l && ci_f >= 4'd4 && ci_f <= 4'd7;
+        ly_wa = {li, ci_f[1:0]};                    // (ci_f 4 … 7: k = 0 … 3)
+        case (ci_f[1:0])
+        2'd0: ly_wd = {2'd0, win[0][0], win[1][0], win[3][3:0], win[2]};
+        2'd1: ly_wd = {3'd0, cfg_nin[12:0]};
+        2'd2: ly_wd = {3'd0, w_po6[12:0]};
+        default: ly_wd = {8'd0, w_po8[7:0]};
+        endcase
+        ly_re = state == S_RUN_LD && ly_k != 3'd4;
+        ly_ra = {rv_l, ly_k[1:0]};
+    end
+    xp_ram_dp #(.W(16), .DEPTH(32)) lay_mem (
+        .clk(clk), .we(ly_we), .wa(ly_wa), .wd(ly_wd), .wm(16'hFFFF),
+        .re(ly_re), .ra(ly_ra), .q(ly_q));
 
     // the request buffer: written as the frame arrives (S_RX); read by a fetch (S_FETCH) and by
     // the loops that stream the request a byte a cycle: the byte at po + 1 while the one at po
@@ -1165,7 +1195,7 @@ module xp_board #(
         rb_we = state == S_RX && dec_tvalid && dec_tready && rx_n < RXCAP[RXA:0];
         rb_wa = rx_n[RXA-1:0];
         rb_re = (state == S_FETCH && f_k != f_n) || state == S_CODE_CK || state == S_RUN_XCK ||
-                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != l_nin[0]) ||
+                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != ly_nin) ||
                 (state == S_GEN && gen_rx && !gen_rd_done);
         rb_ra = state == S_FETCH ? f_a :
                 state == S_GEN ? e_off[RXA-1:0] + {{(RXA - 2){1'b0}}, r_idx == gen_vpos ? 2'd2 : 2'd3} :
@@ -1450,13 +1480,15 @@ module xp_board #(
                 rv_j <= 0;
                 rv_xn <= 0;
                 rv_s <= 16'sd0;
-                state <= S_RUN_X0;
+                ly_k <= 3'd0;                             // layer 0's words, then its inputs
+                ly_ret <= S_RUN_X0;                       // (rb_q holds the first: the
+                state <= S_RUN_LD;                        // port reads in S_RUN_V only)
             end
         end
         S_RUN_X0: begin
             // the vector's inputs into the input banks, one a cycle (the memory ports above:
             // the one at po, read the cycle before, is written while the next is read)
-            if (rv_xn == l_nin[0]) begin
+            if (rv_xn == ly_nin) begin                    // (layer 0's, loaded)
                 state <= S_RUN_J;
             end else begin
                 rv_xn <= rv_xn + 1'b1;
@@ -1474,10 +1506,13 @@ module xp_board #(
                     rn_n <= rn_n + 40'd1;
                     state <= S_RUN_V;
                 end else begin
-                    rv_tbase <= rv_tbase + l_ntiles[rv_l];
+                    rv_tbase <= rv_tbase + ly_ntiles;
                     rv_l <= rv_l + 1'b1;
                     ab_src <= !ab_src;
                     rv_j <= 0;
+                    ly_k <= 3'd0;                          // the next layer's words
+                    ly_ret <= S_RUN_J;
+                    state <= S_RUN_LD;
                 end
             end else begin
                 rv_rb <= 0;
@@ -1488,6 +1523,25 @@ module xp_board #(
                 rv_r <= 0;
                 rv_acc <= 0;
             end
+        end
+        S_RUN_LD: begin
+            // layer rv_l's four words from lay_mem (the port reads word ly_k, taken the cycle
+            // after), then on to ly_ret
+            case (ly_k)
+            3'd1: begin
+                ly_act <= ly_q[13];
+                ly_bias <= ly_q[12];
+                ly_ash <= ly_q[11:8];
+                ly_amul <= ly_q[7:0];
+            end
+            3'd2: ly_nin <= ly_q[12:0];
+            3'd3: ly_nout <= ly_q[12:0];
+            3'd4: ly_ntiles <= ly_q[7:0];
+            default: ;
+            endcase
+            ly_k <= ly_k + 3'd1;
+            if (ly_k == 3'd4)
+                state <= ly_ret;
         end
         S_RUN_QW: begin
             // a block's tile column: its ADC settings and errors are read (the memory ports
@@ -1632,7 +1686,7 @@ module xp_board #(
                     net_l <= c_l;
                     net_nall <= ci_nall;
                     reply(ST_OK, 6);
-                    div(BM_REQ, {4'd0, l_nin[0]}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
+                    div(BM_REQ, {4'd0, net_nin0}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
             end else begin
                 case (ci_f)
@@ -1640,29 +1694,21 @@ module xp_board #(
                       else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
                           err_range(1, 0, VK_U8, ci_l + 4'd1 < c_l ? 1 : 0, 1);
                       else begin
-                          if (ci_commit)
-                              l_act[li] <= b_po[0];
                           ci_f <= 2;
                       end
                 4'd2: if (plen_req < po32 + 2) err_len_po(2);
                       else if (b_po1 > 1) err_range(1, 1, VK_U8, 0, 1);
                       else begin
                           cur_bias <= b_po1[0];
-                          if (ci_commit)
-                              l_bias[li] <= b_po1[0];
                           ci_f <= 3;
                       end
                 4'd3: if (plen_req < po32 + 3) err_len_po(3);
                       else begin
-                          if (ci_commit)
-                              l_amul[li] <= win[2];
                           ci_f <= 4;
                       end
                 4'd4: if (plen_req < po32 + 4) err_len_po(4);
                       else if (b_po3 > 15) err_range(1, 3, VK_U8, 0, 15);
                       else begin
-                          if (ci_commit)
-                              l_ash[li] <= b_po3[3:0];
                           ci_f <= 5;
                       end
                 4'd5: if (plen_req < po32 + 6) err_len_po(6);
@@ -1672,8 +1718,8 @@ module xp_board #(
                           err_range(1, 4, VK_U16, 1, cfg_inmax);
                       else begin
                           cur_nin <= cfg_nin[12:0];
-                          if (ci_commit)
-                              l_nin[li] <= cfg_nin[12:0];
+                          if (ci_commit && ci_l == 0)
+                              net_nin0 <= cfg_nin[12:0];
                           ci_f <= 6;
                       end
                 4'd6: if (plen_req < po32 + 8) err_len_po(8);
@@ -1682,7 +1728,7 @@ module xp_board #(
                       else begin
                           cur_nout <= w_po6[12:0];
                           if (ci_commit)
-                              l_nout[li] <= w_po6[12:0];
+                              net_nout <= w_po6[12:0];     // (the last layer's: the last)
                           ci_f <= 7;
                       end
                 4'd7: if (plen_req < po32 + 10) err_len_po(10);
@@ -1690,8 +1736,6 @@ module xp_board #(
                           err_range(1, 8, VK_U16, cfg_need, cfg_need);
                       else begin
                           cur_ntiles <= w_po8;
-                          if (ci_commit)
-                              l_ntiles[li] <= w_po8[7:0];
                           ci_ti <= 0;
                           po <= po + 10;
                           ci_f <= 8;
@@ -2133,11 +2177,11 @@ module xp_board #(
     c_run_third_layer: cover property (@(posedge clk) state == S_RUN_J && rv_l == 3'd2);
     c_run_all_layers: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && rv_flags);
     c_run_outputs_only: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && !rv_flags);
-    c_run_relu_clamp_high: cover property (@(posedge clk) ow_v && !ow_step && l_act[rv_l] && rv_a == {8'd0, XMAX});
+    c_run_relu_clamp_high: cover property (@(posedge clk) ow_v && !ow_step && ly_act && rv_a == {8'd0, XMAX});
     c_counter_carry: cover property (@(posedge clk) state == S_CNT && cnt_k >= 3'd2 && cnt_c);
     c_status_counter_over_255: cover property (@(posedge clk) state == S_GEN && gen_cnt &&
         gen_rd_done && gen_cnt_w[1:0] != 2'd0 && c_q != 8'd0);
-    c_run_relu_zero: cover property (@(posedge clk) ow_v && !ow_step && l_act[rv_l] && ow_s < 0);
+    c_run_relu_zero: cover property (@(posedge clk) ow_v && !ow_step && ly_act && ow_s < 0);
 `endif
 endmodule
 `resetall
