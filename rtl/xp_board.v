@@ -41,13 +41,19 @@
  * draw a cell, about six cycles), at power-up every row, at RESET the rows programmed since;
  * the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
- * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle; and
+ * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle (the
+ * unremembered ERR_FRAME / ERR_CRC replies in its last 32 bytes); the layers' fields (lay_mem:
+ * written by CONFIGURE, loaded by RUN into the running layer's registers); and
  * the request (rxbuf), written as it arrives and read a byte a cycle: the checks take its
  * fixed fields from header registers, the rest through the read port (a fetch of up to ten
  * bytes into a window register, or a stream of one a cycle); and the counters of §3.4
  * (cnt_mem, xp_ram_dp: frames_ok, duplicates, nacks, tile_pulses as little-endian bytes in
  * STATUS order), added to by one byte-serial add unit (S_CNT: a byte a cycle, five cycles an
  * increment) and streamed into the STATUS reply a byte per two cycles.
+ *
+ * Replies are generated a byte a cycle (S_GEN) from one field multiplexer (the reply's kind
+ * and the byte's position pick a field and its byte); an error reply's value is the request's
+ * field, re-read from rxbuf at its offset. One CRC unit serves the request and the reply.
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
