@@ -266,11 +266,11 @@ module xp_board #(
     reg [2:0]  ly_k;                // S_RUN_LD: word read (0 … 3; 4: the last one taken)
     reg [5:0]  ly_ret;              // … the state it goes on to
     reg        ly_we, ly_re;
-    reg [4:0]  ly_wa, ly_ra;
+    localparam LYD = 32 + TILES;    // lay_mem: the layers' words, then c_used (below)
+    localparam LYA = $clog2(LYD);
+    reg [LYA-1:0] ly_wa, ly_ra;
     reg [15:0] ly_wd;
-    /* verilator lint_off UNUSEDSIGNAL */ // (bits 15 … 14 are never set)
     wire [15:0] ly_q;
-    /* verilator lint_on UNUSEDSIGNAL */
     reg [7:0]  net_tiles [0:TILES-1];
     reg [15:0] net_nall;
     // the configuration being parsed: the payload is walked twice (S_CFG), first with every
@@ -282,7 +282,8 @@ module xp_board #(
     reg [12:0] cur_nin, cur_nout;
     reg [15:0] cur_ntiles;
     reg [12:0] prev_nout;            // the layer before's n_out
-    reg [15:0] c_used [0:TILES-1];   // payload offset of a tile's first use + 1 (0: unused)
+    // c_used (in lay_mem, below): a tile's first use in the payload, its offset + 1 (0: unused)
+    wire [15:0] cu_q;
 
     // duplicate memory (§3.2)
     reg        have_last;
@@ -885,9 +886,10 @@ module xp_board #(
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
     wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
-    wire [12:0] c_prev_nout = ci_l != 0 ? prev_nout : 13'd0;
     wire [31:0] cfg_win = WIN_MAX - {31'd0, cur_bias};
+    /* verilator lint_off UNUSEDSIGNAL */ // ≤ 4096
     wire [31:0] cfg_inmax = cfg_win < MAX_WIDTH_32 ? cfg_win : MAX_WIDTH_32;
+    /* verilator lint_on UNUSEDSIGNAL */
     // NEED = row blocks · column blocks, as shift-adds (a bit of the column blocks each); both
     // counts are range-checked before (n_in + bias ≤ MAX_WIDTH + 1, n_out ≤ MAX_WIDTH): NRW,
     // NCW bits
@@ -905,6 +907,83 @@ module xp_board #(
                 cfg_need = cfg_need + ({{(32 - NRW){1'b0}}, cfg_nrb[NRW-1:0]} << cni);
     end
     wire [15:0] cfg_tile = win_w0;                 // (a tile entry: win[0 … 1])
+    // the field ci_f being checked (S_CFG): the payload bytes it needs from po on (the length
+    // check: plen ≥ po + cf_len), its value's offset from po and kind, and its range (cf_rng:
+    // checked), one comparator for every field
+    localparam [3:0] CF_TILE = 4'd9, CF_USED = 4'd10, CF_CLR = 4'd15;
+    reg  [3:0]  cf_len, cf_k;
+    reg  [1:0]  cf_vk;
+    reg         cf_rng;
+    reg  [15:0] cf_v;
+    reg  [16:0] cf_lo, cf_hi;
+    always @* begin
+        cf_len = 4'd1;
+        cf_k = 4'd0;
+        cf_vk = VK_U8;
+        cf_rng = 1'b1;
+        cf_v = {8'd0, win[0]};
+        cf_lo = 17'd0;
+        cf_hi = 17'd1;
+        case (ci_f)
+        4'd1: cf_lo = ci_l + 4'd1 < c_l ? 17'd1 : 17'd0;     // act: 1 but in the last layer
+        4'd2: begin                                         // bias
+            cf_len = 4'd2;
+            cf_k = 4'd1;
+            cf_v = {8'd0, win[1]};
+        end
+        4'd3: begin                                         // amul: any
+            cf_len = 4'd3;
+            cf_rng = 1'b0;
+        end
+        4'd4: begin                                         // ash
+            cf_len = 4'd4;
+            cf_k = 4'd3;
+            cf_v = {8'd0, win[3]};
+            cf_hi = 17'd15;
+        end
+        4'd5: begin                                         // n_in = the layer before's n_out
+            cf_len = 4'd6;
+            cf_k = 4'd4;
+            cf_vk = VK_U16;
+            cf_rng = ci_l != 0;
+            cf_v = cfg_nin;
+            cf_lo = {4'd0, prev_nout};
+            cf_hi = {4'd0, prev_nout};
+        end
+        4'd6: begin                                         // n_in
+            cf_len = 4'd6;
+            cf_k = 4'd4;
+            cf_vk = VK_U16;
+            cf_v = cfg_nin;
+            cf_lo = 17'd1;
+            cf_hi = cfg_inmax[16:0];
+        end
+        4'd7: begin                                         // n_out
+            cf_len = 4'd8;
+            cf_k = 4'd6;
+            cf_vk = VK_U16;
+            cf_v = win_w6;
+            cf_lo = 17'd1;
+            cf_hi = MAX_WIDTH_32[16:0];
+        end
+        4'd8: begin                                         // tiles = NEED
+            cf_len = 4'd10;
+            cf_k = 4'd8;
+            cf_vk = VK_U16;
+            cf_v = win_w8;
+            cf_lo = cfg_need[16:0];
+            cf_hi = cfg_need[16:0];
+        end
+        default: begin                                      // a tile entry (CF_TILE)
+            cf_len = 4'd2;
+            cf_vk = VK_U16;
+            cf_v = cfg_tile;
+            cf_hi = TILES - 1;
+        end
+        endcase
+    end
+    wire        cf_short = {1'b0, plen_n} < {1'b0, po} + {{(RXA - 2){1'b0}}, cf_len};
+    wire        cf_bad = cf_rng && ({1'b0, cf_v} < cf_lo || {1'b0, cf_v} > cf_hi);
     wire [TA-1:0] cfg_ti = cfg_tile[TA-1:0];
     /* verilator lint_off UNUSEDSIGNAL */ // < TILES: the high bits are 0
     wire [7:0]  ct_idx = ci_tbase + ci_ti[7:0];     // the tile's place in the tile lists
@@ -938,8 +1017,6 @@ module xp_board #(
     wire [AA-1:0] adc_a = adc_a_w[AA-1:0];
     // fields read whole and then sliced (a function's result cannot be indexed)
     wire [7:0]  b_p0 = pb(0);
-    wire [7:0]  b_po = win[0], b_po1 = win[1], b_po3 = win[3];  // CONFIGURE: a layer's fields
-    wire [15:0] w_po6 = win_w6, w_po8 = win_w8;
     wire [7:0]  adc_gainb = win[0], adc_shb = win[1];  // SET_ADC: a column's 4 bytes
     wire [15:0] adc_offw = win_w2;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1175,22 +1252,36 @@ module xp_board #(
         c_ra = state == S_CNT ? {cnt_w, cnt_k[1:0]} : gen_cnt_w[CNA-1:0];
     end
     assign se_re = state == S_RUN_QW;
-    // the layers' words: written by CONFIGURE's committing walk as its fields pass (every one
-    // does: the checking walk passed them), word 0 at ash (act, bias, amul, ash are in win by
-    // then), read by RUN (S_RUN_LD)
+    // lay_mem: the layers' words at {layer, k} (0 … 31), written by CONFIGURE's committing
+    // walk as its fields pass (every one does: the checking walk passed them) — word 0 at ash
+    // (act, bias, amul, ash are in win by then), n_in, n_out, tiles — and read by RUN
+    // (S_RUN_LD); then c_used (32 + t): cleared a tile a cycle when a CONFIGURE starts, read
+    // when a tile entry passes its range (CF_TILE), written with its offset + 1 the cycle
+    // after (CF_USED)
+    localparam [LYA-1:0] CU_BASE = 32;
     always @* begin
-        ly_we = state == S_CFG && ci_commit && ci_l != c_l && ci_f >= 4'd4 && ci_f <= 4'd7;
-        ly_wa = {li, ci_f[1:0]};                    // (ci_f 4 … 7: k = 0 … 3)
-        case (ci_f[1:0])
-        2'd0: ly_wd = {2'd0, win[0][0], win[1][0], win[3][3:0], win[2]};
-        2'd1: ly_wd = {3'd0, cfg_nin[12:0]};
-        2'd2: ly_wd = {3'd0, w_po6[12:0]};
-        default: ly_wd = {8'd0, w_po8[7:0]};
+        ly_we = state == S_CFG && ((ci_commit && ci_l != c_l &&
+                                    (ci_f == 4'd4 || ci_f == 4'd6 || ci_f == 4'd7 || ci_f == 4'd8)) ||
+                                   ci_f == CF_USED || ci_f == CF_CLR);
+        ly_wa = {{(LYA - 5){1'b0}}, li, ci_f == 4'd4 ? 2'd0 : ci_f[1:0] - 2'd1};  // (6, 7, 8: 1, 2, 3)
+        case (ci_f)
+        4'd4: ly_wd = {2'd0, win[0][0], win[1][0], win[3][3:0], win[2]};
+        4'd6: ly_wd = {3'd0, cfg_nin[12:0]};
+        4'd7: ly_wd = {3'd0, win_w6[12:0]};
+        4'd8: ly_wd = {8'd0, win_w8[7:0]};
+        CF_USED: ly_wd = {{(15 - RXA){1'b0}}, po} + 16'd1;
+        default: ly_wd = 16'd0;                     // (CF_CLR)
         endcase
-        ly_re = state == S_RUN_LD && ly_k != 3'd4;
-        ly_ra = {rv_l, ly_k[1:0]};
+        if (ci_f == CF_USED)
+            ly_wa = CU_BASE + {{(LYA - TA){1'b0}}, cfg_ti};
+        else if (ci_f == CF_CLR)
+            ly_wa = CU_BASE + clr_i[LYA-1:0];
+        ly_re = (state == S_RUN_LD && ly_k != 3'd4) || (state == S_CFG && ci_f == CF_TILE);
+        ly_ra = state == S_CFG ? CU_BASE + {{(LYA - TA){1'b0}}, cfg_ti} :
+                                 {{(LYA - 5){1'b0}}, rv_l, ly_k[1:0]};
     end
-    xp_ram_dp #(.W(16), .DEPTH(32)) lay_mem (
+    assign cu_q = ly_q;
+    xp_ram_dp #(.W(16), .DEPTH(LYD)) lay_mem (
         .clk(clk), .we(ly_we), .wa(ly_wa), .wd(ly_wd), .wm(16'hFFFF),
         .re(ly_re), .ra(ly_ra), .q(ly_q));
 
@@ -1239,7 +1330,6 @@ module xp_board #(
     reg  [4:0]  bi_n;
     reg  [31:0] bi_acc;
 
-    integer k;
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
         rx_crc_valid <= 1'b0;
@@ -1351,12 +1441,11 @@ module xp_board #(
             end
             CMD_CONFIGURE: begin
                 ci_l <= 0;
-                ci_f <= 0;
+                ci_f <= CF_CLR;                            // c_used cleared first
+                clr_i <= 0;
                 ci_commit <= 1'b0;
                 ci_nall <= 0;
                 ci_tbase <= 0;
-                for (k = 0; k < TILES; k = k + 1)
-                    c_used[k] <= 16'd0;
                 state <= S_CFG;
             end
             CMD_SET_ADC: begin
@@ -1662,10 +1751,13 @@ module xp_board #(
             end
         end
         S_CFG: begin
-            // CONFIGURE, one field a cycle (§4.5): NEED, then the field's range. The checking
-            // walk (ci_commit 0) keeps the layer being parsed (cur_*); the committing walk
-            // (ci_commit 1) meets the same fields and passes the same checks (the conflict
-            // check aside: c_used is filled), and writes them into the network (l_*)
+            // CONFIGURE, one field a cycle (§4.5): its length, then its range, by one check
+            // (cf_*): a layer's act, bias, amul, ash, n_in (= the layer before's n_out, then its
+            // range), n_out, tiles (= NEED), then each tile entry (its range, then — a cycle
+            // later, CF_USED — its earlier use). The checking walk (ci_commit 0) keeps the layer
+            // being parsed (cur_*); the committing walk (ci_commit 1) meets the same fields and
+            // passes the same checks (the conflict check aside: c_used is filled), and writes
+            // them into the network (lay_mem, net_tiles)
             if (ci_l == 0 && ci_f == 0) begin              // L
                 if (plen_req < 1)
                     err_len(1);
@@ -1694,83 +1786,58 @@ module xp_board #(
                     reply(ST_OK, 6);
                     div(BM_REQ, {4'd0, net_nin0}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
-            end else begin
-                case (ci_f)
-                4'd1: if (plen_req < po32 + 1) err_len_po(1);
-                      else if (b_po > 1 || (ci_l + 4'd1 < c_l && b_po != 1))
-                          err_range(1, 0, VK_U8, ci_l + 4'd1 < c_l ? 1 : 0, 1);
-                      else begin
-                          ci_f <= 2;
-                      end
-                4'd2: if (plen_req < po32 + 2) err_len_po(2);
-                      else if (b_po1 > 1) err_range(1, 1, VK_U8, 0, 1);
-                      else begin
-                          cur_bias <= b_po1[0];
-                          ci_f <= 3;
-                      end
-                4'd3: if (plen_req < po32 + 3) err_len_po(3);
-                      else begin
-                          ci_f <= 4;
-                      end
-                4'd4: if (plen_req < po32 + 4) err_len_po(4);
-                      else if (b_po3 > 15) err_range(1, 3, VK_U8, 0, 15);
-                      else begin
-                          ci_f <= 5;
-                      end
-                4'd5: if (plen_req < po32 + 6) err_len_po(6);
-                      else if (ci_l != 0 && cfg_nin != {3'd0, c_prev_nout})
-                          err_range(1, 4, VK_U16, {19'd0, c_prev_nout}, {19'd0, c_prev_nout});
-                      else if (cfg_nin < 1 || {16'd0, cfg_nin} > cfg_inmax)
-                          err_range(1, 4, VK_U16, 1, cfg_inmax);
-                      else begin
-                          cur_nin <= cfg_nin[12:0];
-                          if (ci_commit && ci_l == 0)
-                              net_nin0 <= cfg_nin[12:0];
-                          ci_f <= 6;
-                      end
-                4'd6: if (plen_req < po32 + 8) err_len_po(8);
-                      else if (w_po6 < 1 || {16'd0, w_po6} > MAX_WIDTH_32)
-                          err_range(1, 6, VK_U16, 1, MAX_WIDTH_32);
-                      else begin
-                          cur_nout <= w_po6[12:0];
-                          if (ci_commit)
-                              net_nout <= w_po6[12:0];     // (the last layer's: the last)
-                          ci_f <= 7;
-                      end
-                4'd7: if (plen_req < po32 + 10) err_len_po(10);
-                      else if ({16'd0, w_po8} != cfg_need)
-                          err_range(1, 8, VK_U16, cfg_need, cfg_need);
-                      else begin
-                          cur_ntiles <= w_po8;
-                          ci_ti <= 0;
-                          po <= po + 10;
-                          ci_f <= 8;
-                          fetch(po + 10, 2, S_CFG);        // the first tile entry
-                      end
-                default: begin                             // the tile list
-                    if (ci_ti == cur_ntiles) begin
-                        ci_nall <= ci_nall + {3'd0, cur_nout};
-                        ci_tbase <= ci_tbase + cur_ntiles[7:0];
-                        prev_nout <= cur_nout;
-                        ci_l <= ci_l + 1'b1;
-                        ci_f <= 1;
-                        if (ci_l + 1'b1 != c_l)
-                            fetch(po, 10, S_CFG);          // the next layer's fields
-                    end else if (plen_req < po32 + 2) begin
-                        err_len_po(2);
-                    end else if (cfg_tile >= TILES) begin
-                        err_range(1, 0, VK_U16, 0, TILES - 1);
-                    end else if (!ci_commit && c_used[cfg_ti] != 0) begin
-                        err_field(ST_CONFLICT, 8, 1, 0, VK_U16, {16'd0, c_used[cfg_ti] - 16'd1}, 0);
-                    end else begin
-                        c_used[cfg_ti] <= po32[15:0] + 16'd1;
-                        if (ci_commit)
-                            net_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
-                        ci_ti <= ci_ti + 1'b1;
-                        po <= po + 2;
-                        fetch(po + 2, 2, S_CFG);           // the next tile entry
-                    end
+            end else if (ci_f == CF_CLR) begin
+                // (c_used cleared, a tile a cycle: the port below)
+                clr_i <= clr_i + 1'b1;
+                if ({{(32 - CLR_A){1'b0}}, clr_i} == TILES - 1)
+                    ci_f <= 4'd0;
+            end else if (ci_f == CF_TILE && ci_ti == cur_ntiles) begin
+                // the layer's tile list is done: the next layer's fields, or the end
+                ci_nall <= ci_nall + {3'd0, cur_nout};
+                ci_tbase <= ci_tbase + cur_ntiles[7:0];
+                prev_nout <= cur_nout;
+                ci_l <= ci_l + 1'b1;
+                ci_f <= 4'd1;
+                if (ci_l + 1'b1 != c_l)
+                    fetch(po, 10, S_CFG);
+            end else if (ci_f == CF_USED) begin
+                // a tile entry in range: its earlier use (cu_q, read last cycle), then it is
+                // the layer's
+                if (!ci_commit && cu_q != 16'd0) begin
+                    err_field(ST_CONFLICT, 8, 1, 0, VK_U16, {16'd0, cu_q - 16'd1}, 0);
+                end else begin                             // (c_used: the port below)
+                    ci_ti <= ci_ti + 1'b1;
+                    po <= po + 2;
+                    ci_f <= CF_TILE;
+                    fetch(po + 2, 2, S_CFG);               // the next tile entry
                 end
+            end else if (cf_short) begin                   // every field: its length, then
+                err_len_po(cf_len);                        // its range (cf_*, below)
+            end else if (cf_bad) begin
+                err_range(1, cf_k, cf_vk, {15'd0, cf_lo}, {15'd0, cf_hi});
+            end else begin
+                ci_f <= ci_f + 4'd1;
+                case (ci_f)
+                4'd2: cur_bias <= win[1][0];
+                4'd6: begin
+                    cur_nin <= cfg_nin[12:0];
+                    if (ci_commit && ci_l == 0)
+                        net_nin0 <= cfg_nin[12:0];
+                end
+                4'd7: begin
+                    cur_nout <= win_w6[12:0];
+                    if (ci_commit)
+                        net_nout <= win_w6[12:0];     // (the last layer's: the last)
+                end
+                4'd8: begin
+                    cur_ntiles <= win_w8;
+                    ci_ti <= 0;
+                    po <= po + 10;
+                    fetch(po + 10, 2, S_CFG);        // the first tile entry
+                end
+                CF_TILE: if (ci_commit)                    // (its conflict check: CF_USED)
+                    net_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
+                default: ;
                 endcase
             end
         end
