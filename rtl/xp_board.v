@@ -299,7 +299,7 @@ module xp_board #(
                      S_CELL_RD = 6'd14, S_DM = 6'd15, S_DM_WAIT = 6'd16, S_PR = 6'd17,
                      S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
                      S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
-                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_LD = 6'd27,
+                     S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_LD = 6'd27, S_XCK = 6'd28,
                      S_RUN_X0 = 6'd29,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
                      S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
@@ -652,7 +652,9 @@ module xp_board #(
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
     // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
     // CONFIGURE commits (S_DIV), kept in bm0 / bm1
+    /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [7:0]  b_p2 = pb(2);
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  [15:0] bm0, bm1;           // (max_batch < 2^16: INFO's u16)
     reg  [15:0] bm_b1;              // min(max_batch, (max_request − 3) / n_in), while computed
     wire [31:0] run_bmax = {16'd0, b_p2[0] ? bm1 : bm0};
@@ -670,7 +672,9 @@ module xp_board #(
             if (w_p0[rbi])
                 run_bn = run_bn + ({{BB{1'b0}}, shape_in[12:0]} << rbi);
     end
+    /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [31:0] run_len = 32'd3 + {{(19 - BB){1'b0}}, run_bn};
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
     // above and READ_CELLS' reported row limit: dividend and divisor < 2^17; the quotient is
@@ -878,10 +882,99 @@ module xp_board #(
                 op_n2 = op_n2 + ({{CB{1'b0}}, w_p6[RB-1:0]} << obi);
     end
     wire [31:0] wc_2n = {{(31 - RB - CB){1'b0}}, op_n2, 1'b0};
+    /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [31:0] wc_len = 32'd10 + wc_2n;
+    /* verilator lint_on UNUSEDSIGNAL */
     // WRITE_LIST: 4 + 6 n as shift-adds
     wire [15:0] w_p2 = pw(2);
+    /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [31:0] wl_len = 32'd4 + {15'd0, w_p2, 1'b0} + {14'd0, w_p2, 2'b0};
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // S_XCK: check xk_i of SET_ADC, WRITE_CELLS, READ_CELLS, WRITE_LIST and RUN (§4, in
+    // order): a length (the payload at least / exactly xk_x bytes), a field's range (the u16
+    // or u8 at offset xk_k in [xk_lo, xk_hi]: one comparator), RUN's state and batch, or
+    // READ_CELLS' reply size; xk_last: the command's last check
+    localparam [2:0] XK_LMIN = 3'd0, XK_LEQ = 3'd1, XK_RANGE = 3'd2, XK_STATE = 3'd3,
+                     XK_BATCH = 3'd4, XK_RC = 3'd5;
+    localparam [16:0] ROWS17 = ROWS[16:0], COLS17 = COLS[16:0], T1_17 = TILES - 1,
+                      R1_17 = ROWS - 1, C1_17 = COLS - 1;
+    localparam [WANTW-1:0] X3 = 3, X4 = 4, X6 = 6, X10 = 10;
+    // what a rectangle leaves past its first row / column (checked once that is in range)
+    wire [16:0] lim_r2 = ROWS17 - {1'b0, pw(2)}, lim_c2 = COLS17 - {1'b0, pw(2)},
+                lim_c4 = COLS17 - {1'b0, pw(4)};
+    reg  [2:0]  xk_i;
+    reg  [2:0]  xk_kind;
+    reg  [3:0]  xk_k;
+    reg  [1:0]  xk_vk;
+    reg  [16:0] xk_lo, xk_hi;
+    reg  [WANTW-1:0] xk_x;
+    reg         xk_last;
+    /* verilator lint_off UNUSEDSIGNAL */ // wide lengths, used in their width
+    wire [31:0] xk_x6 = 32'd6 + {14'd0, pw(4), 2'd0};
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @* begin
+        xk_kind = XK_RANGE;
+        xk_k = 4'd0;
+        xk_vk = VK_U16;
+        xk_lo = 17'd0;
+        xk_hi = T1_17;                                      // (offset 0: the tile)
+        xk_x = X3;
+        xk_last = 1'b0;
+        case (f_cmd)
+        CMD_SET_ADC:
+            case (xk_i)
+            3'd0: begin xk_kind = XK_LMIN; xk_x = X6; end
+            3'd1: ;
+            3'd2: begin xk_k = 4'd2; xk_hi = C1_17; end
+            3'd3: begin xk_k = 4'd4; xk_lo = 17'd1; xk_hi = lim_c2; end
+            default: begin xk_kind = XK_LEQ; xk_x = xk_x6[WANTW-1:0]; xk_last = 1'b1; end
+            endcase
+        CMD_WRITE_CELLS, CMD_READ_CELLS:
+            case (xk_i)
+            3'd0: begin xk_kind = f_cmd == CMD_READ_CELLS ? XK_LEQ : XK_LMIN; xk_x = X10; end
+            3'd1: ;
+            3'd2: begin xk_k = 4'd2; xk_hi = R1_17; end
+            3'd3: begin xk_k = 4'd4; xk_hi = C1_17; end
+            3'd4: begin xk_k = 4'd6; xk_lo = 17'd1; xk_hi = lim_r2; end
+            3'd5: begin xk_k = 4'd8; xk_lo = 17'd1; xk_hi = lim_c4; end
+            default: begin
+                xk_kind = f_cmd == CMD_READ_CELLS ? XK_RC : XK_LEQ;
+                xk_x = wc_len[WANTW-1:0];
+                xk_last = 1'b1;
+            end
+            endcase
+        CMD_WRITE_LIST:
+            case (xk_i)
+            3'd0: begin xk_kind = XK_LMIN; xk_x = X4; end
+            3'd1: ;
+            3'd2: begin xk_k = 4'd2; xk_lo = 17'd1; xk_hi = 17'd65535; end
+            default: begin xk_kind = XK_LEQ; xk_x = wl_len[WANTW-1:0]; xk_last = 1'b1; end
+            endcase
+        default:                                            // RUN
+            case (xk_i)
+            3'd0: begin xk_kind = XK_LMIN; xk_x = X3; end
+            3'd1: begin xk_k = 4'd2; xk_vk = VK_U8; xk_hi = 17'd1; end
+            3'd2: xk_kind = XK_STATE;
+            3'd3: begin xk_kind = XK_BATCH; xk_lo = 17'd1; xk_hi = {1'b0, run_bmax[15:0]}; end
+            default: begin xk_kind = XK_LEQ; xk_x = run_len[WANTW-1:0]; xk_last = 1'b1; end
+            endcase
+        endcase
+    end
+    // the field at offset xk_k (the header registers), its range; the payload's length
+    wire [15:0] xk_v = xk_vk == VK_U8 ? {8'd0, hdr[xk_k]} : {hdr[xk_k + 4'd1], hdr[xk_k]};
+    wire        xk_out = {1'b0, xk_v} < xk_lo || {1'b0, xk_v} > xk_hi;
+    wire [WANTW-1:0] xk_plen = {{(WANTW - RXA - 1){1'b0}}, plen_n};
+    reg         xk_fail;
+    always @* begin
+        case (xk_kind)
+        XK_LMIN: xk_fail = xk_plen < xk_x;
+        XK_LEQ: xk_fail = xk_plen != xk_x;
+        XK_STATE: xk_fail = net_l == 4'd0;
+        XK_RC: xk_fail = wc_2n > MAX_REPLY_32;
+        default: xk_fail = xk_out;                      // XK_RANGE, XK_BATCH
+        endcase
+    end
 
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
@@ -1448,100 +1541,62 @@ module xp_board #(
                 ci_tbase <= 0;
                 state <= S_CFG;
             end
-            CMD_SET_ADC: begin
+            CMD_SET_ADC, CMD_WRITE_CELLS, CMD_READ_CELLS, CMD_WRITE_LIST, CMD_RUN: begin
+                // the fixed fields (the checks: S_XCK, one a cycle)
                 op_t <= pw(0);
-                op_c0 <= pw(2);
-                op_nc <= pw(4);
-                if (plen_req < 6)
-                    err_len(6);
-                else if (pw(0) >= TILES)
-                    err_range(0, 0, VK_U16, 0, TILES - 1);
-                else if (pw(2) >= COLS)
-                    err_range(0, 2, VK_U16, 0, COLS - 1);
-                else if (pw(4) < 1 || {16'd0, pw(4)} > COLS - {16'd0, pw(2)})
-                    err_range(0, 4, VK_U16, 1, COLS - {16'd0, pw(2)});
-                else if (plen_req != 32'd6 + 32'd4 * {16'd0, pw(4)})
-                    err_len(32'd6 + {14'd0, pw(4), 2'd0});
-                else begin
+                op_r0 <= pw(2);
+                op_c0 <= f_cmd == CMD_SET_ADC ? pw(2) : pw(4);
+                op_nc <= f_cmd == CMD_SET_ADC ? pw(4) : pw(8);
+                op_n <= f_cmd == CMD_WRITE_LIST ? {{(OPW - 16){1'b0}}, pw(2)} :
+                                                  {{(OPW - RB - CB){1'b0}}, op_n2};
+                op_mode <= f_cmd == CMD_READ_CELLS ? M_READ :
+                           f_cmd == CMD_WRITE_LIST ? M_WLIST : M_WCELLS;
+                rv_b <= pw(0);
+                rv_flags <= b_p2[0];
+                xk_i <= 3'd0;
+                state <= S_XCK;
+            end
+            default: reply(ST_CMD, 0);
+            endcase
+        end
+        S_XCK: begin
+            // the command's checks of §4 in order, one a cycle (xk_*, below), then on
+            if (xk_fail) begin
+                case (xk_kind)
+                XK_LMIN, XK_LEQ: err_len({{(32 - WANTW){1'b0}}, xk_x});
+                XK_STATE: reply(ST_STATE, 0);
+                XK_BATCH: err_field(ST_BATCH, 8, 0, 0, VK_U16, 0, 0);
+                // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it reports
+                // is divided out (S_DIV) only then
+                XK_RC: div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
+                default: err_range(0, xk_k, xk_vk, {15'd0, xk_lo}, {15'd0, xk_hi});
+                endcase
+            end else if (!xk_last) begin
+                xk_i <= xk_i + 3'd1;
+            end else begin
+                case (f_cmd)
+                CMD_SET_ADC: begin
                     po <= 6;                               // the first column's fields
                     fetch(6, 4, S_ADC_CK);
                 end
-            end
-            CMD_WRITE_CELLS, CMD_READ_CELLS: begin
-                op_t <= pw(0);
-                op_r0 <= pw(2);
-                op_c0 <= pw(4);
-                op_nc <= pw(8);
-                op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
-                op_mode <= f_cmd == CMD_READ_CELLS ? M_READ : M_WCELLS;
-                if (f_cmd == CMD_WRITE_CELLS && plen_req < 10)
-                    err_len(10);
-                else if (f_cmd == CMD_READ_CELLS && plen_req != 10)
-                    err_len(10);
-                else if (pw(0) >= TILES)
-                    err_range(0, 0, VK_U16, 0, TILES - 1);
-                else if (pw(2) >= ROWS)
-                    err_range(0, 2, VK_U16, 0, ROWS - 1);
-                else if (pw(4) >= COLS)
-                    err_range(0, 4, VK_U16, 0, COLS - 1);
-                else if (pw(6) < 1 || {16'd0, pw(6)} > ROWS - {16'd0, pw(2)})
-                    err_range(0, 6, VK_U16, 1, ROWS - {16'd0, pw(2)});
-                else if (pw(8) < 1 || {16'd0, pw(8)} > COLS - {16'd0, pw(4)})
-                    err_range(0, 8, VK_U16, 1, COLS - {16'd0, pw(4)});
-                else if (f_cmd == CMD_READ_CELLS && wc_2n > MAX_REPLY_32)
-                    // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it
-                    // reports is divided out (S_DIV) only then
-                    div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
-                else if (f_cmd == CMD_WRITE_CELLS &&
-                         plen_req != wc_len)
-                    err_len(wc_len);
-                else if (f_cmd == CMD_READ_CELLS)
-                    state <= S_CELL;
-                else begin
+                CMD_READ_CELLS: state <= S_CELL;
+                CMD_WRITE_CELLS: begin
                     po <= 10;                              // the first code
                     fetch(10, 1, S_CODE_CK);
                 end
-            end
-            CMD_WRITE_LIST: begin
-                op_t <= pw(0);
-                op_n <= {{(OPW - 16){1'b0}}, pw(2)};
-                op_mode <= M_WLIST;
-                if (plen_req < 4)
-                    err_len(4);
-                else if (pw(0) >= TILES)
-                    err_range(0, 0, VK_U16, 0, TILES - 1);
-                else if (pw(2) < 1)
-                    err_range(0, 2, VK_U16, 1, 65535);
-                else if (plen_req != wl_len)
-                    err_len(wl_len);
-                else begin
+                CMD_WRITE_LIST: begin
                     po <= 4;                               // the first record
                     fetch(4, 6, S_LIST_CK);
                 end
-            end
-            CMD_RUN: begin
-                rv_b <= pw(0);
-                rv_flags <= b_p2[0];
-                if (plen_req < 3)
-                    err_len(3);
-                else if (b_p2 > 1)
-                    err_range(0, 2, VK_U8, 0, 1);
-                else if (net_l == 0)
-                    reply(ST_STATE, 0);
-                else if (pw(0) < 1 || {16'd0, pw(0)} > run_bmax)
-                    err_field(ST_BATCH, 8, 0, 0, VK_U16, 0, 0);
-                else if (plen_req != run_len)
-                    err_len(run_len);
-                else begin
+                default: begin                             // RUN
                     po <= 3;                               // the first input code
                     if (DAC_BITS < 8)
                         fetch(3, 1, S_RUN_XCK);
                     else
                         state <= S_RUN_XCK;
                 end
+                endcase
             end
-            default: reply(ST_CMD, 0);
-            endcase
         end
         S_RUN_XCK: begin
             // every input code, in order, ≤ XMAX (nothing to check with 8 DAC bits): the one at
