@@ -658,22 +658,19 @@ module xp_board #(
     reg  [15:0] bm0, bm1;           // (max_batch < 2^16: INFO's u16)
     reg  [15:0] bm_b1;              // min(max_batch, (max_request − 3) / n_in), while computed
     wire [31:0] run_bmax = {16'd0, b_p2[0] ? bm1 : bm0};
-    // 3 + B·n_in, used once 1 ≤ B ≤ Bmax ≤ max_batch (B narrowed to that) and n_in ≤ 4096
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [15:0] w_p0 = pw(0);
-    /* verilator lint_on UNUSEDSIGNAL */
-    // (shift-adds, a bit of B each: products of the checks stay off the DSPs, which are the
-    // MAC lanes')
-    reg  [BB+12:0] run_bn;
-    integer     rbi;
-    always @* begin
-        run_bn = {(BB + 13){1'b0}};
-        for (rbi = 0; rbi < BB; rbi = rbi + 1)
-            if (w_p0[rbi])
-                run_bn = run_bn + ({{BB{1'b0}}, shape_in[12:0]} << rbi);
-    end
+    // The checks' products — RUN's B·n_in, the rectangle's rows·cols — by one sequential
+    // multiplier (a bit of the multiplier a cycle: the DSPs are the MAC lanes'), started in
+    // S_EXEC and waited for by S_XCK: mu_p = mu_a·mu_b once mu_b is 0. The operands are
+    // narrowed to what a product is used with (B ≤ max_batch, n_in ≤ 4096, rows ≤ R,
+    // cols ≤ C: the checks before its use)
+    localparam MUA = RB > 13 ? RB : 13;             // multiplicand: n_in, rows
+    localparam MUB = CB > BB ? CB : BB;             // multiplier: B, cols
+    localparam MUW = MUA + MUB;
+    reg  [MUW-1:0] mu_p, mu_a;
+    reg  [MUB-1:0] mu_b;
     /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
-    wire [31:0] run_len = 32'd3 + {{(19 - BB){1'b0}}, run_bn};
+    wire [15:0] w_p0 = pw(0);
+    wire [31:0] run_len = 32'd3 + {{(32 - MUW){1'b0}}, mu_p};
     /* verilator lint_on UNUSEDSIGNAL */
 
     // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
@@ -873,14 +870,7 @@ module xp_board #(
     /* verilator lint_off UNUSEDSIGNAL */ // ≤ R and ≤ C where the product is used
     wire [15:0] w_p6 = pw(6), w_p8 = pw(8);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [RB+CB-1:0] op_n2;                       // (shift-adds, a bit of cols each)
-    integer     obi;
-    always @* begin
-        op_n2 = {(RB + CB){1'b0}};
-        for (obi = 0; obi < CB; obi = obi + 1)
-            if (w_p8[obi])
-                op_n2 = op_n2 + ({{CB{1'b0}}, w_p6[RB-1:0]} << obi);
-    end
+    wire [RB+CB-1:0] op_n2 = mu_p[RB+CB-1:0];     // (the multiplier: rows · cols)
     wire [31:0] wc_2n = {{(31 - RB - CB){1'b0}}, op_n2, 1'b0};
     /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [31:0] wc_len = 32'd10 + wc_2n;
@@ -1547,8 +1537,18 @@ module xp_board #(
                 op_r0 <= pw(2);
                 op_c0 <= f_cmd == CMD_SET_ADC ? pw(2) : pw(4);
                 op_nc <= f_cmd == CMD_SET_ADC ? pw(4) : pw(8);
-                op_n <= f_cmd == CMD_WRITE_LIST ? {{(OPW - 16){1'b0}}, pw(2)} :
-                                                  {{(OPW - RB - CB){1'b0}}, op_n2};
+                op_n <= {{(OPW - 16){1'b0}}, pw(2)};      // (the cell commands: S_XCK)
+                // rows · cols, or B · n_in (the multiplier, below)
+                mu_p <= {MUW{1'b0}};
+                if (f_cmd == CMD_RUN) begin
+                    mu_a <= {{(MUW - 13){1'b0}}, shape_in[12:0]};
+                    mu_b <= w_p0[MUB-1:0];
+                end else if (f_cmd == CMD_WRITE_CELLS || f_cmd == CMD_READ_CELLS) begin
+                    mu_a <= {{(MUW - RB){1'b0}}, w_p6[RB-1:0]};
+                    mu_b <= w_p8[MUB-1:0];
+                end else begin
+                    mu_b <= {MUB{1'b0}};
+                end
                 op_mode <= f_cmd == CMD_READ_CELLS ? M_READ :
                            f_cmd == CMD_WRITE_LIST ? M_WLIST : M_WCELLS;
                 rv_b <= pw(0);
@@ -1560,8 +1560,11 @@ module xp_board #(
             endcase
         end
         S_XCK: begin
-            // the command's checks of §4 in order, one a cycle (xk_*, below), then on
-            if (xk_fail) begin
+            // the command's checks of §4 in order, one a cycle (xk_*, below), then on; first
+            // the product (the multiplier, below)
+            if (mu_b != {MUB{1'b0}}) begin
+                // (waiting)
+            end else if (xk_fail) begin
                 case (xk_kind)
                 XK_LMIN, XK_LEQ: err_len({{(32 - WANTW){1'b0}}, xk_x});
                 XK_STATE: reply(ST_STATE, 0);
@@ -1579,8 +1582,12 @@ module xp_board #(
                     po <= 6;                               // the first column's fields
                     fetch(6, 4, S_ADC_CK);
                 end
-                CMD_READ_CELLS: state <= S_CELL;
+                CMD_READ_CELLS: begin
+                    op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
+                    state <= S_CELL;
+                end
                 CMD_WRITE_CELLS: begin
+                    op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
                     po <= 10;                              // the first code
                     fetch(10, 1, S_CODE_CK);
                 end
@@ -2212,6 +2219,13 @@ module xp_board #(
                 ow_step <= 1'b0;
             end
         end
+        // the checks' multiplier: a bit of mu_b a cycle (S_EXEC loads it)
+        if (mu_b != {MUB{1'b0}}) begin
+            if (mu_b[0])
+                mu_p <= mu_p + mu_a;
+            mu_a <= mu_a << 1;
+            mu_b <= mu_b >> 1;
+        end
         // RESET: boot_id · LCG_A + LCG_C (protocol §3.3), LCG_A's bits MSB first (Horner), a bit
         // a cycle while S_CLEAR runs (CLR_N ≥ 24 cycles), then the constant
         if (bi_busy) begin
@@ -2240,6 +2254,7 @@ module xp_board #(
             end
         end
         if (rst) begin
+            mu_b <= {MUB{1'b0}};
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
