@@ -79,7 +79,7 @@ module xp_board #(
     parameter [31:0] BOOT_ID = 32'd0,   // power-up boot id (§3.3)
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter [15:0] IMPL_VERSION = 16'd1,
-    parameter integer ROUNDS_PER_CYCLE = 4, // of the Threefry engines
+    parameter integer ROUNDS_PER_CYCLE = 2, // of the Threefry engines
     parameter integer MACS_PER_CYCLE = 8    // M: rows multiplied a cycle (divides ROWS); the
                                             // conductances are M banks, row r in bank r mod M
 ) (

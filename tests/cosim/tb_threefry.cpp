@@ -13,13 +13,13 @@
 //     scale (§6.1/§11 worked example, §10 bounds, the round-half-up ties of §1), each against the
 //     value in the spec and the C model against the same value;
 //   - every engine against a cycle-exact reference of its handshake: s_ready must equal
-//     "idle, or its result is taken this cycle", m_valid must rise exactly NCYC = 20/RPC cycles
-//     after the input was taken, and m_x0/m_x1 must equal xp_threefry2x32 of that input every
-//     cycle m_valid is high (so a result must also hold still under backpressure). The source
-//     holds its offer until taken (s_valid is never withdrawn), drives garbage when not
-//     offering; the sink's m_ready and the source's s_valid follow four phases that rotate
-//     every 997 draws: back-to-back (always valid, always ready), moderate, heavy backpressure
-//     (m_ready 10 %), sparse input;
+//     "idle, or its result is taken this cycle", m_valid must rise exactly NCYC cycles after the
+//     input was taken (20/RPC; 12 for RPC 2, the folded engine), and m_x0/m_x1 must equal
+//     xp_threefry2x32 of that input every cycle m_valid is high (so a result must also hold
+//     still under backpressure). The source holds its offer until taken (s_valid is never
+//     withdrawn), drives garbage when not offering; the sink's m_ready and the source's s_valid
+//     follow four phases that rotate every 997 draws: back-to-back (always valid, always
+//     ready), moderate, heavy backpressure (m_ready 10 %), sparse input;
 //   - xp_gauss on random draws (bits 31..30 random too) and on fields set to 0 or 31;
 //   - four xp_scale instances (F = 0 and 3, SIGMA_W = 16 and 10) on every 9-bit z against 30
 //     special σ (0, 1, powers of two and neighbours, 51, 1023, 65535 …), then on random z and σ;
@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
     top->clk = 0;
     top->rst = 1;
     for (int e = 0; e < N_ENG; e++) {
-        eng[e].ncyc = 20 / RPC[e];
+        eng[e].ncyc = RPC[e] == 2 ? 12 : 20 / RPC[e];  // xp_threefry's NCYC
         set_bit(top->s_valid, e, chance(50));
         set_bit(top->m_ready, e, chance(50));
     }
