@@ -38,7 +38,7 @@
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
  * cell in M banks of xp_ram_sp (SPRAM); a dirty bit per tile row (xp_ram_dp): RESET and
  * power-up erase the cells (numerics §3: 0, or a stuck device's stuck value; one stuck-class
- * draw a cell, about six cycles), at power-up every row, at RESET the rows programmed since;
+ * draw a cell, about 13 cycles with the default two-round Threefry), at power-up every row, at RESET the rows programmed since;
  * the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
  * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle (the
@@ -57,7 +57,7 @@
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
- * delimiter (a programmed cell takes about 35 cycles: five Threefry draws); bytes go out at one
+ * delimiter (a programmed cell takes five Threefry draws, about 12 cycles each); bytes go out at one
  * per two cycles (the reply memory's registered read).
  *
  * Known deviation from STYLE.md: the engine is one clocked process, not yet the two-block
