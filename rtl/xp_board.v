@@ -38,8 +38,8 @@
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
  * cell in M banks of xp_ram_sp (SPRAM); a dirty bit per tile row (xp_ram_dp): RESET and
  * power-up erase the cells (numerics §3: 0, or a stuck device's stuck value; one stuck-class
- * draw a cell, about 13 cycles with the default two-round Threefry), at power-up every row, at RESET the rows programmed since;
- * the layer inputs in M banks (ping-pong halves); the ADC
+ * draw a cell, about 13 cycles with the default two-round Threefry), at power-up every row, at
+ * RESET the rows programmed since; the layer inputs in M banks (ping-pong halves); the ADC
  * settings and errors of every tile column. Each is driven with one address a cycle by the
  * port logic (always @* below); the remembered reply (txbuf) too, written a byte a cycle (the
  * unremembered ERR_FRAME / ERR_CRC replies in its last 32 bytes); the layers' fields (lay_mem:
@@ -57,8 +57,8 @@
  *
  * Flow control: s_tready is low while a frame is checked, executed and its reply sent (the
  * protocol is stop-and-wait, §3.1). Latency: the reply starts a few cycles after the closing
- * delimiter (a programmed cell takes five Threefry draws, about 12 cycles each); bytes go out at one
- * per two cycles (the reply memory's registered read).
+ * delimiter (a programmed cell takes five Threefry draws, about 12 cycles each); bytes go out
+ * at one per two cycles (the reply memory's registered read).
  *
  * Known deviation from STYLE.md: the engine is one clocked process, not yet the two-block
  * style (the memories' port logic is).
@@ -1113,7 +1113,7 @@ module xp_board #(
     localparam [4:0] F_ZERO = 5'd0, F_CMD = 5'd1, F_SEQ = 5'd2, F_STATUS = 5'd3, F_BOOT = 5'd4,
                      F_INFO = 5'd5, F_PULSES = 5'd6, F_INFER = 5'd7, F_NSEED = 5'd8,
                      F_NETL = 5'd9, F_SHIN = 5'd10, F_SHOUT = 5'd11, F_SHALL = 5'd12,
-                     F_TILES = 5'd13, F_RVB = 5'd14, F_FLAGS = 5'd15, F_N0 = 5'd16,
+                     F_TILES = 5'd13, F_RVB = 5'd14, F_FLAGS = 5'd15,
                      F_CHANGED = 5'd17, F_FCODE = 5'd18, F_FLEN = 5'd19, F_LAST4 = 5'd20,
                      F_RXCRC = 5'd21, F_PLEN = 5'd22, F_WANT = 5'd23, F_OFF = 5'd24,
                      F_SIGN = 5'd25, F_LO = 5'd26, F_HI = 5'd27, F_BMAX = 5'd28;
@@ -1179,7 +1179,7 @@ module xp_board #(
                 end else if (gq == 7'd9) begin
                     gen_f = F_FLAGS;
                 end else begin
-                    gen_f = F_N0;
+                    gen_f = F_INFER;                        // n0: N (moved on after the reply)
                     gen_s = 7'd10;
                 end
             CMD_CONFIGURE:                                  // n_in, n_out, n_all
@@ -1262,7 +1262,6 @@ module xp_board #(
         F_TILES:   gen_w = TILES;
         F_RVB:     gen_w = {48'd0, rv_b};
         F_FLAGS:   gen_w = {63'd0, rv_flags};
-        F_N0:      gen_w = {24'd0, infer};
         F_CHANGED: gen_w = {{(63 - OPW){1'b0}}, op_changed};
         F_FCODE:   gen_w = {62'd0, r_fcode};
         F_FLEN:    gen_w = {32'd0, f_len};
@@ -1271,9 +1270,9 @@ module xp_board #(
         F_PLEN:    gen_w = {{(63 - RXA){1'b0}}, plen_n};
         F_WANT:    gen_w = {{(64 - WANTW){1'b0}}, r_want};
         F_OFF:     gen_w = {{(63 - RXA){1'b0}}, e_off};
-        F_SIGN:    gen_w = {64{e_sign}};
-        F_LO:      gen_w = {{46{r_w2[17]}}, r_w2};
-        F_HI:      gen_w = {{46{r_w3[17]}}, r_w3};
+        F_SIGN:    gen_w = {32'd0, {32{e_sign}}};       // (i32 fields: bytes 0 … 3)
+        F_LO:      gen_w = {32'd0, {14{r_w2[17]}}, r_w2};
+        F_HI:      gen_w = {32'd0, {14{r_w3[17]}}, r_w3};
         F_BMAX:    gen_w = {32'd0, run_bmax};
         default:   gen_w = 64'd0;
         endcase
