@@ -1351,7 +1351,7 @@ module xp_board #(
         4'd6: ly_wd = {3'd0, cfg_nin[12:0]};
         4'd7: ly_wd = {3'd0, win_w6[12:0]};
         4'd8: ly_wd = {8'd0, win_w8[7:0]};
-        CF_USED: ly_wd = {{(15 - RXA){1'b0}}, po} + 16'd1;
+        CF_USED: ly_wd = po32[15:0] + 16'd1;            // (a tile entry's offset < 2^16)
         default: ly_wd = 16'd0;                     // (CF_CLR)
         endcase
         if (ci_f == CF_USED)
@@ -1819,7 +1819,13 @@ module xp_board #(
             // being parsed (cur_*); the committing walk (ci_commit 1) meets the same fields and
             // passes the same checks (the conflict check aside: c_used is filled), and writes
             // them into the network (lay_mem, net_tiles)
-            if (ci_l == 0 && ci_f == 0) begin              // L
+            if (ci_f == CF_CLR) begin
+                // (c_used cleared, a tile a cycle: the port below; first, before c_l, the
+                // layers of the payload, is read)
+                clr_i <= clr_i + 1'b1;
+                if ({{(32 - CLR_A){1'b0}}, clr_i} == TILES - 1)
+                    ci_f <= 4'd0;
+            end else if (ci_l == 0 && ci_f == 0) begin     // L
                 if (plen_req < 1)
                     err_len(1);
                 else if (pb(0) < 1 || pb(0) > 8)
@@ -1847,11 +1853,6 @@ module xp_board #(
                     reply(ST_OK, 6);
                     div(BM_REQ, {4'd0, net_nin0}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
-            end else if (ci_f == CF_CLR) begin
-                // (c_used cleared, a tile a cycle: the port below)
-                clr_i <= clr_i + 1'b1;
-                if ({{(32 - CLR_A){1'b0}}, clr_i} == TILES - 1)
-                    ci_f <= 4'd0;
             end else if (ci_f == CF_TILE && ci_ti == cur_ntiles) begin
                 // the layer's tile list is done: the next layer's fields, or the end
                 ci_nall <= ci_nall + {3'd0, cur_nout};
