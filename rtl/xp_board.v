@@ -2255,6 +2255,8 @@ module xp_board #(
         end
         if (rst) begin
             mu_b <= {MUB{1'b0}};
+            c_l <= 4'd0;                                   // (no payload's layers yet: a
+                                                           // deterministic start for the tests)
             dec_tready <= 1'b0;
             enc_tvalid <= 1'b0;
             enc_tlast <= 1'b0;
