@@ -33,7 +33,8 @@
  * ADC (20 … 42 cycles a conversion, overlapped with the next block's MACs — an output's last
  * conversion with the next output's, its activation and reply bytes written when it comes; a
  * block waits for the ADC to be free) and RESET's boot id step (during S_CLEAR) multiply a bit
- * a cycle, the checks' products are shift-adds.
+ * a cycle; so does the checks' multiplier (RUN's B·n_in, a rectangle's rows·cols), and
+ * CONFIGURE's NEED is a shift-add.
  *
  * Memories (rtl/README.md, "iCE40 memory mapping"): the stored conductances {G+, G-} of every
  * cell in M banks of xp_ram_sp (SPRAM); a dirty bit per tile row (xp_ram_dp): RESET and
@@ -183,7 +184,7 @@ module xp_board #(
 
     // the request body (frames longer than RXCAP are refused): rxbuf (xp_ram_dp below), written
     // a byte a cycle as it arrives and read through its registered port (rb_q) at one address a
-    // cycle; the payload's first HDR bytes — the fixed fields the checks of S_EXEC read at
+    // cycle; the payload's first HDR bytes — the fixed fields the checks of S_XCK read at
     // constant offsets — also into registers (hdr), so those checks read wires
     localparam HDR = 10;
     reg  [7:0]     hdr [0:HDR-1];  // payload bytes 0 … HDR-1 (body bytes 2 … HDR+1)
@@ -328,8 +329,9 @@ module xp_board #(
     reg        r_remember;          // into txbuf (remembered) or its last 32 bytes
     reg [TXA-1:0] r_idx;            // next body byte to generate
     reg [2:0]  r_crcn;              // CRC bytes written
-    // an error reply's fields, generated from their sources in S_GEN (body_byte): ERR_FRAME's
-    // code (r_fcode) and length (f_len); ERR_CRC's two CRCs (f_last4, rx_crc); ERR_LEN's got,
+    // an error reply's fields, generated from their sources in S_GEN (the field multiplexer,
+    // gen_w): ERR_FRAME's code (r_fcode) and length (f_len); ERR_CRC's two CRCs (f_last4, and
+    // the computed one, which S_CHECK keeps in f_len); ERR_LEN's got,
     // always the payload length, and its want (r_want, or the offset below); ERR_RANGE's,
     // ERR_CONFLICT's and ERR_BATCH's value, which is always the request's field at the offset,
     // re-read from rxbuf (e_vk: u8, u16 or i16); the offset is e_k, plus po if e_rel (the
@@ -455,7 +457,7 @@ module xp_board #(
     /* verilator lint_on UNUSEDSIGNAL */
     // body byte r_idx is a byte of the request's field an error reply is about (its value:
     // ERR_RANGE and ERR_CONFLICT at body byte 9, ERR_BATCH at 7), re-read from rxbuf at the
-    // field's offset (the rest of the value: body_byte)
+    // field's offset (the rest of the value: the field multiplexer, gen_fb)
     wire        gen_fld = r_status == ST_RANGE || r_status == ST_CONFLICT || r_status == ST_BATCH;
     wire [TXA-1:0] gen_vpos = r_status == ST_BATCH ? 7 : 9;
     wire        gen_rx = gen_fld && (r_idx == gen_vpos || (r_idx == gen_vpos + 1'b1 && e_vk != VK_U8));
