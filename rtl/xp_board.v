@@ -460,9 +460,11 @@ module xp_board #(
     // field's offset (the rest of the value: the field multiplexer, gen_fb)
     wire        gen_fld = r_status == ST_RANGE || r_status == ST_CONFLICT || r_status == ST_BATCH;
     wire [TXA-1:0] gen_vpos = r_status == ST_BATCH ? 7 : 9;
-    wire        gen_rx = gen_fld && (r_idx == gen_vpos || (r_idx == gen_vpos + 1'b1 && e_vk != VK_U8));
-    wire        gen_rd = gen_pre || gen_cnt || gen_rx;
-    reg  [7:0]  gen_fb;             // body byte r_idx from its field (below)  // body byte r_idx is read from a memory first
+    wire        gen_rx = gen_fld &&
+                         (r_idx == gen_vpos || (r_idx == gen_vpos + 1'b1 && e_vk != VK_U8));
+    wire        gen_rd = gen_pre || gen_cnt || gen_rx;  // body byte r_idx is read from a memory
+                                                        // first
+    reg  [7:0]  gen_fb;             // body byte r_idx from its field (below)
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
                            gen_pre ? t_q : gen_cnt ? c_q : gen_rx ? rb_q : gen_fb;
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
@@ -516,7 +518,8 @@ module xp_board #(
         .clk(clk), .rst(rst),
         .s_valid(dt_valid || pr_req), .s_ready(tf_s_ready),
         .s_k0(tf_k[31:0]), .s_k1(tf_k[63:32]),
-        .s_c0(dt_valid ? dt_c0 : rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} : {8'h10, pulses[55:32]}),
+        .s_c0(dt_valid ? dt_c0 : rd_mode ? {8'h11, cl_t, cl_c, rn_n[39:32]} :
+                                            {8'h10, pulses[55:32]}),
         .s_c1(dt_valid ? dt_c1 : rd_mode ? rn_n[31:0] : {pulses[31:1], pr_sel}),
         .m_valid(tf_m_valid), .m_ready(tf_dm ? dt_m_ready : 1'b1), .m_x0(pr_x0), .m_x1(pr_x1)
     );
@@ -815,7 +818,8 @@ module xp_board #(
     task store_gen_byte;
         begin
             tw_en <= 1'b1;
-            tw_a <= r_remember ? {{(TXB - TXA){1'b0}}, r_idx} : EBASE + {{(TXB - 5){1'b0}}, r_idx[4:0]};
+            tw_a <= r_remember ? {{(TXB - TXA){1'b0}}, r_idx} :
+                                 EBASE + {{(TXB - 5){1'b0}}, r_idx[4:0]};
             tw_d <= gen_byte;
         end
     endtask
@@ -1344,10 +1348,12 @@ module xp_board #(
     // after (CF_USED)
     localparam [LYA-1:0] CU_BASE = 32;
     always @* begin
-        ly_we = state == S_CFG && ((ci_commit && ci_l != c_l &&
-                                    (ci_f == 4'd4 || ci_f == 4'd6 || ci_f == 4'd7 || ci_f == 4'd8)) ||
-                                   ci_f == CF_USED || ci_f == CF_CLR);
-        ly_wa = {{(LYA - 5){1'b0}}, li, ci_f == 4'd4 ? 2'd0 : ci_f[1:0] - 2'd1};  // (6, 7, 8: 1, 2, 3)
+        ly_we = state == S_CFG &&
+                ((ci_commit && ci_l != c_l &&
+                  (ci_f == 4'd4 || ci_f == 4'd6 || ci_f == 4'd7 || ci_f == 4'd8)) ||
+                 ci_f == CF_USED || ci_f == CF_CLR);
+        // (fields 4, 6, 7, 8: words 0, 1, 2, 3)
+        ly_wa = {{(LYA - 5){1'b0}}, li, ci_f == 4'd4 ? 2'd0 : ci_f[1:0] - 2'd1};
         case (ci_f)
         4'd4: ly_wd = {2'd0, win[0][0], win[1][0], win[3][3:0], win[2]};
         4'd6: ly_wd = {3'd0, cfg_nin[12:0]};
@@ -1379,7 +1385,8 @@ module xp_board #(
                 state == S_RUN_V || (state == S_RUN_X0 && rv_xn != ly_nin) ||
                 (state == S_GEN && gen_rx && !gen_rd_done);
         rb_ra = state == S_FETCH ? f_a :
-                state == S_GEN ? e_off[RXA-1:0] + {{(RXA - 2){1'b0}}, r_idx == gen_vpos ? 2'd2 : 2'd3} :
+                state == S_GEN ? e_off[RXA-1:0] +
+                                 {{(RXA - 2){1'b0}}, r_idx == gen_vpos ? 2'd2 : 2'd3} :
                 po[RXA-1:0] + {{(RXA - 2){1'b0}}, state == S_RUN_V ? 2'd2 : 2'd3};
     end
     xp_ram_dp #(.W(8), .DEPTH(RXCAP)) rxbuf (
@@ -2124,10 +2131,11 @@ module xp_board #(
                 state <= f_ret;
         end
         S_GEN: begin
-            // header and payload, one byte a cycle (prewritten payloads and STATUS' counters:
-            // two), into txbuf (a remembered reply from 0, an unremembered one from TXCAP), through the CRC
+            // header and payload, one byte a cycle (prewritten payloads, STATUS' counters and an
+            // error's request field: two), into txbuf (a remembered reply from 0, an
+            // unremembered one from TXCAP), through the CRC
             if (gen_rd && !gen_rd_done) begin
-                gen_rd_done <= 1'b1;                       // the port reads it (t_re, c_re)
+                gen_rd_done <= 1'b1;                       // the port reads it (t_re, c_re, rb_re)
             end else begin
                 gen_rd_done <= 1'b0;
                 if (gen_rx && e_vk == VK_I16)
