@@ -651,9 +651,20 @@ module xp_board #(
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
     wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
-    wire signed [15:0] rv_a;
-    xp_act #(.DAC_BITS(DAC_BITS)) act (.s(ow_s), .amul(ly_amul), .ash(ly_ash),
-                                       .relu(ly_act), .a(rv_a));
+    // a RELU output's DAC code, from its S as its last code comes (the unit is sequential:
+    // max(8, ash) cycles; the ADC starts a block only when it is free, so it is free when the
+    // next output's last code comes, and ow_v's writes wait for it)
+    wire        ac_ready;
+    wire [DAC_BITS-1:0] ac_code;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire        ac_valid;
+    /* verilator lint_on UNUSEDSIGNAL */
+    xp_act #(.DAC_BITS(DAC_BITS)) act (
+        .clk(clk), .rst(rst), .s_valid(adc_valid && ow_last), .s_ready(ac_ready), .s_s(rv_snext),
+        .s_amul(ly_amul), .s_ash(ly_ash), .m_valid(ac_valid), .m_code(ac_code)
+    );
+    wire [7:0]  rv_a = {{(8 - DAC_BITS){1'b0}}, ac_code};   // (hidden layers are RELU: §9)
+    wire        ow_raw = rv_flags || !ly_act;                // the reply carries S
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
     // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
     // CONFIGURE commits (S_DIV), kept in bm0 / bm1
@@ -1317,10 +1328,10 @@ module xp_board #(
         a_re = ma_issue;
         a_ra = {ab_src, rv_aword_w[ABA-2:0]};
         a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
-        a_wd = state == S_RUN_X0 ? rb_q : rv_a[7:0];
+        a_wd = state == S_RUN_X0 ? rb_q : rv_a;
         for (bk = 0; bk < M; bk = bk + 1)
             a_we[bk] = (state == S_RUN_X0 && rv_xn != ly_nin && x0_bank_w == bk) ||
-                       (ow_v && !ow_step && out_bank_w == bk);
+                       (ow_v && !ow_step && ac_ready && out_bank_w == bk);
         // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
         // ADC errors: cleared at power-up, written when computed
         s_we = (state == S_CLEAR && clr_i < TCOLS) || state == S_ADC_WR;
@@ -1749,10 +1760,11 @@ module xp_board #(
                 rv_r <= rv_r + M11;
             end else begin
                 mp_valid <= 1'b0;
-                if (!mp_valid && rv_nd && adc_ready) begin // all accumulated, noise drawn,
-                    // the last block's conversion done: the ADC takes rv_acc, the noise and
-                    // the settings next cycle; the next block starts meanwhile (its sum is
-                    // cleared in S_RUN_QW), its code is added to S when it comes (below)
+                if (!mp_valid && rv_nd && adc_ready && ac_ready) begin
+                    // all accumulated, noise drawn, the last block's conversion and the last
+                    // activation done: the ADC takes rv_acc, the noise and the settings next
+                    // cycle; the next block starts meanwhile (its sum is cleared in
+                    // S_RUN_QW), its code is added to S when it comes (below)
                     adc_go <= 1'b1;
                     if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
                         ow_last <= 1'b1;                   // the output's last: written when
@@ -2211,11 +2223,13 @@ module xp_board #(
             ow_last <= 1'b0;
         if (ow_v) begin
             if (!ow_step) begin
-                if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
+                if (!ac_ready) begin
+                    // (the activation is being computed)
+                end else if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
                     tw_en <= 1'b1;
                     tw_a <= {{(TXB - TXA){1'b0}}, rv_o};
-                    tw_d <= rv_flags ? ow_s[7:0] : rv_a[7:0];
-                    tx_hi <= rv_flags ? ow_s[15:8] : rv_a[15:8];
+                    tw_d <= ow_raw ? ow_s[7:0] : rv_a;
+                    tx_hi <= ow_raw ? ow_s[15:8] : 8'd0;
                     ow_step <= 1'b1;
                 end else begin
                     ow_v <= 1'b0;
@@ -2332,7 +2346,7 @@ module xp_board #(
     c_run_third_layer: cover property (@(posedge clk) state == S_RUN_J && rv_l == 3'd2);
     c_run_all_layers: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && rv_flags);
     c_run_outputs_only: cover property (@(posedge clk) state == S_RUN_V && rv_i == rv_b && !rv_flags);
-    c_run_relu_clamp_high: cover property (@(posedge clk) ow_v && !ow_step && ly_act && rv_a == {8'd0, XMAX});
+    c_run_relu_clamp_high: cover property (@(posedge clk) ow_v && !ow_step && ac_ready && ly_act && rv_a == XMAX);
     c_counter_carry: cover property (@(posedge clk) state == S_CNT && cnt_k >= 3'd2 && cnt_c);
     c_status_counter_over_255: cover property (@(posedge clk) state == S_GEN && gen_cnt &&
         gen_rd_done && gen_cnt_w[1:0] != 2'd0 && c_q != 8'd0);

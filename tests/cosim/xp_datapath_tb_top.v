@@ -22,12 +22,14 @@ module xp_datapath_tb_top (
     output wire signed [11:0] adc_code12,
     output wire signed [1:0]  adc_code2,
     // activation
+    input  wire               act_valid,
+    output wire               act_ready,
     input  wire signed [15:0] act_s,
     input  wire        [7:0]  act_amul,
     input  wire        [3:0]  act_ash,
-    input  wire               act_relu,
-    output wire signed [15:0] act_a8,
-    output wire signed [15:0] act_a3,
+    output wire               act_out_valid,
+    output wire        [7:0]  act_a8,
+    output wire        [2:0]  act_a3,
     // programming
     input  wire        [7:0]  prog_k,
     input  wire        [10:0] prog_fv,
@@ -39,7 +41,7 @@ module xp_datapath_tb_top (
     output wire        [7:0]  prog_g8,
     output wire        [7:0]  prog_g1
 );
-    wire v12, v2, r12, r2;
+    wire v12, v2, r12, r2, av3, ar3;
 
     xp_adc #(.ADC_BITS(8)) adc8 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(adc_ready), .s_v(adc_v),
         .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(adc_out_valid),
@@ -50,10 +52,10 @@ module xp_datapath_tb_top (
     xp_adc #(.ADC_BITS(2)) adc2 (.clk(clk), .rst(rst), .s_valid(adc_valid), .s_ready(r2), .s_v(adc_v),
         .s_gain(adc_gain), .s_eg(adc_eg), .s_shift(adc_shift), .s_off(adc_off), .m_valid(v2),
         .m_code(adc_code2));
-    xp_act #(.DAC_BITS(8)) act8 (.s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
-        .a(act_a8));
-    xp_act #(.DAC_BITS(3)) act3 (.s(act_s), .amul(act_amul), .ash(act_ash), .relu(act_relu),
-        .a(act_a3));
+    xp_act #(.DAC_BITS(8)) act8 (.clk(clk), .rst(rst), .s_valid(act_valid), .s_ready(act_ready),
+        .s_s(act_s), .s_amul(act_amul), .s_ash(act_ash), .m_valid(act_out_valid), .m_code(act_a8));
+    xp_act #(.DAC_BITS(3)) act3 (.clk(clk), .rst(rst), .s_valid(act_valid), .s_ready(ar3),
+        .s_s(act_s), .s_amul(act_amul), .s_ash(act_ash), .m_valid(av3), .m_code(act_a3));
     xp_prog #(.CODE_BITS(4)) prog4 (.k(prog_k[3:0]), .fv(prog_fv), .z(prog_z),
         .s_prog(prog_sigma), .stuck(prog_stuck), .stuck_val(prog_stuck_val), .g(prog_g4));
     xp_prog #(.CODE_BITS(8)) prog8 (.k(prog_k), .fv(prog_fv), .z(prog_z),
@@ -63,7 +65,7 @@ module xp_datapath_tb_top (
 
     // the other instances' valid and ready outputs equal adc_out_valid and adc_ready
     /* verilator lint_off UNUSEDSIGNAL */
-    wire unused = v12 ^ v2 ^ r12 ^ r2;
+    wire unused = v12 ^ v2 ^ r12 ^ r2 ^ av3 ^ ar3;
     /* verilator lint_on UNUSEDSIGNAL */
 endmodule
 `resetall
