@@ -349,7 +349,7 @@ module xp_board #(
     reg signed [17:0] r_w2, r_w3;   // −2048 … 65535, sign-extended into the reply
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
     reg        out_err;
-    reg [15:0] rv_b, rv_i;          // RUN: batch; vector being run
+    reg [15:0] rv_i;                // RUN: vector being run
     reg        rv_flags;
     reg        tw_en;               // txbuf write request: lands the next cycle
     reg [TXB-1:0] tw_a;
@@ -720,7 +720,11 @@ module xp_board #(
     reg [MB-1:0] er_b;              // the erase: bank of tile row cl_t·R + cl_r,
     reg [GA-1:0] er_base;           // … its first word in the bank (the row's / M · C)
     reg        er_qa;               // … the cell's device-model query accepted
-    reg [15:0] op_t, op_c0, op_nc, op_r0;  // command fields (SET_ADC, cell rectangles)
+    // command fields (SET_ADC, cell rectangles): the request's, in hdr while it is executed
+    wire [15:0] op_t = pw(0), op_r0 = pw(2);
+    wire [15:0] rv_b = pw(0);       // RUN: B
+    wire [15:0] op_c0 = f_cmd == CMD_SET_ADC ? pw(2) : pw(4);
+    wire [15:0] op_nc = f_cmd == CMD_SET_ADC ? pw(4) : pw(8);
     // elements: ≤ R·C (a rectangle) or < 2^16 (a list)
     localparam OPW = RB + CB > 17 ? RB + CB : 17;
     reg [OPW-1:0] op_i, op_n;       // element being processed, elements in all
@@ -1552,10 +1556,6 @@ module xp_board #(
             end
             CMD_SET_ADC, CMD_WRITE_CELLS, CMD_READ_CELLS, CMD_WRITE_LIST, CMD_RUN: begin
                 // the fixed fields (the checks: S_XCK, one a cycle)
-                op_t <= pw(0);
-                op_r0 <= pw(2);
-                op_c0 <= f_cmd == CMD_SET_ADC ? pw(2) : pw(4);
-                op_nc <= f_cmd == CMD_SET_ADC ? pw(4) : pw(8);
                 op_n <= {{(OPW - 16){1'b0}}, pw(2)};      // (the cell commands: S_XCK)
                 // rows · cols, or B · n_in (the multiplier, below)
                 mu_p <= {MUW{1'b0}};
@@ -1570,7 +1570,6 @@ module xp_board #(
                 end
                 op_mode <= f_cmd == CMD_READ_CELLS ? M_READ :
                            f_cmd == CMD_WRITE_LIST ? M_WLIST : M_WCELLS;
-                rv_b <= pw(0);
                 rv_flags <= b_p2[0];
                 xk_i <= 3'd0;
                 state <= S_XCK;
