@@ -666,14 +666,14 @@ module xp_board #(
     wire [7:0]  rv_a = {{(8 - DAC_BITS){1'b0}}, ac_code};   // (hidden layers are RELU: §9)
     wire        ow_raw = rv_flags || !ly_act;                // the reply carries S
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
-    // K the last layer's outputs (flags 0) or all layers' (flags 1): both computed when a
-    // CONFIGURE commits (S_DIV), kept in bm0 / bm1
+    // K the last layer's outputs (flags 0) or all layers' (flags 1): divided out (S_DIV) by
+    // the RUN's checks once the state has passed, before the batch is checked
     /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [7:0]  b_p2 = pb(2);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [15:0] bm0, bm1;           // (max_batch < 2^16: INFO's u16)
-    reg  [15:0] bm_b1;              // min(max_batch, (max_request − 3) / n_in), while computed
-    wire [31:0] run_bmax = {16'd0, b_p2[0] ? bm1 : bm0};
+    reg  [15:0] bm;                 // Bmax (max_batch < 2^16: INFO's u16); while computed, the
+                                    // minimum so far
+    wire [31:0] run_bmax = {16'd0, bm};
     // The checks' products — RUN's B·n_in, the rectangle's rows·cols — by one sequential
     // multiplier (a bit of the multiplier a cycle: the DSPs are the MAC lanes'), started in
     // S_EXEC and waited for by S_XCK: mu_p = mu_a·mu_b once mu_b is 0. The operands are
@@ -692,7 +692,7 @@ module xp_board #(
     // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
     // above and READ_CELLS' reported row limit: dividend and divisor < 2^17; the quotient is
     // shifted into dv_n; S_DIVD takes it on (dv_job)
-    localparam [1:0] DV_B1 = 2'd0, DV_B2OUT = 2'd1, DV_B2ALL = 2'd2, DV_RC = 2'd3;
+    localparam [1:0] DV_B1 = 2'd0, DV_B2 = 2'd1, DV_RC = 2'd3;
     reg  [16:0] dv_n, dv_d, dv_rem;
     reg  [4:0]  dv_i;               // quotient bits left, less one
     reg  [1:0]  dv_job;
@@ -1266,38 +1266,42 @@ module xp_board #(
         end
     end
     wire [2:0]  gen_b = gq[2:0] - gen_s[2:0];           // (fields are ≤ 8 bytes)
-    reg  [63:0] gen_w;
+    // the field's byte gen_b, picked within each field first (fields are 1 … 8 bytes), then
+    // one multiplexer of the fields' bytes
+    function [7:0] byte_of(input [63:0] v, input [2:0] k);
+        byte_of = v[8 * k +: 8];
+    endfunction
     always @* begin
         case (gen_f)
-        F_CMD:     gen_w = {56'd0, f_cmd | 8'h80};
-        F_SEQ:     gen_w = {56'd0, f_seq};
-        F_STATUS:  gen_w = {56'd0, r_status};
-        F_BOOT:    gen_w = {32'd0, boot_id};
-        F_PULSES:  gen_w = {8'd0, pulses};
-        F_INFER:   gen_w = {24'd0, infer};
-        F_NSEED:   gen_w = nseed;
-        F_NETL:    gen_w = {60'd0, net_l};
-        F_SHIN:    gen_w = {48'd0, shape_in};
-        F_SHOUT:   gen_w = {48'd0, shape_out};
-        F_SHALL:   gen_w = {48'd0, shape_all};
-        F_TILES:   gen_w = TILES;
-        F_RVB:     gen_w = {48'd0, rv_b};
-        F_FLAGS:   gen_w = {63'd0, rv_flags};
-        F_CHANGED: gen_w = {{(63 - OPW){1'b0}}, op_changed};
-        F_FCODE:   gen_w = {62'd0, r_fcode};
-        F_FLEN:    gen_w = {32'd0, f_len};
-        F_LAST4:   gen_w = {32'd0, f_last4};
-        F_RXCRC:   gen_w = {32'd0, f_len};                 // (S_CHECK put rx_crc there)
-        F_PLEN:    gen_w = {{(63 - RXA){1'b0}}, plen_n};
-        F_WANT:    gen_w = {{(64 - WANTW){1'b0}}, r_want};
-        F_OFF:     gen_w = {{(63 - RXA){1'b0}}, e_off};
-        F_SIGN:    gen_w = {32'd0, {32{e_sign}}};       // (i32 fields: bytes 0 … 3)
-        F_LO:      gen_w = {32'd0, {14{r_w2[17]}}, r_w2};
-        F_HI:      gen_w = {32'd0, {14{r_w3[17]}}, r_w3};
-        F_BMAX:    gen_w = {32'd0, run_bmax};
-        default:   gen_w = 64'd0;
+        F_CMD:     gen_fb = f_cmd | 8'h80;
+        F_SEQ:     gen_fb = f_seq;
+        F_STATUS:  gen_fb = r_status;
+        F_BOOT:    gen_fb = byte_of({32'd0, boot_id}, {1'b0, gen_b[1:0]});
+        F_INFO:    gen_fb = info_byte({25'd0, gq} - 32'd7);
+        F_PULSES:  gen_fb = byte_of({8'd0, pulses}, gen_b);
+        F_INFER:   gen_fb = byte_of({24'd0, infer}, gen_b);
+        F_NSEED:   gen_fb = byte_of(nseed, gen_b);
+        F_NETL:    gen_fb = {4'd0, net_l};
+        F_SHIN:    gen_fb = gen_b[0] ? shape_in[15:8] : shape_in[7:0];
+        F_SHOUT:   gen_fb = gen_b[0] ? shape_out[15:8] : shape_out[7:0];
+        F_SHALL:   gen_fb = gen_b[0] ? shape_all[15:8] : shape_all[7:0];
+        F_TILES:   gen_fb = byte_of(TILES, gen_b);
+        F_RVB:     gen_fb = gen_b[0] ? rv_b[15:8] : rv_b[7:0];
+        F_FLAGS:   gen_fb = {7'd0, rv_flags};
+        F_CHANGED: gen_fb = byte_of({{(63 - OPW){1'b0}}, op_changed}, {1'b0, gen_b[1:0]});
+        F_FCODE:   gen_fb = {6'd0, r_fcode};
+        F_FLEN, F_RXCRC:                                   // (S_CHECK put rx_crc in f_len)
+                   gen_fb = byte_of({32'd0, f_len}, {1'b0, gen_b[1:0]});
+        F_LAST4:   gen_fb = byte_of({32'd0, f_last4}, {1'b0, gen_b[1:0]});
+        F_PLEN:    gen_fb = byte_of({{(63 - RXA){1'b0}}, plen_n}, {1'b0, gen_b[1:0]});
+        F_WANT:    gen_fb = byte_of({{(64 - WANTW){1'b0}}, r_want}, {1'b0, gen_b[1:0]});
+        F_OFF:     gen_fb = byte_of({{(63 - RXA){1'b0}}, e_off}, {1'b0, gen_b[1:0]});
+        F_SIGN:    gen_fb = {8{e_sign}};                   // (i32 fields: bytes 0 … 3)
+        F_LO:      gen_fb = byte_of({32'd0, {14{r_w2[17]}}, r_w2}, {1'b0, gen_b[1:0]});
+        F_HI:      gen_fb = byte_of({32'd0, {14{r_w3[17]}}, r_w3}, {1'b0, gen_b[1:0]});
+        F_BMAX:    gen_fb = byte_of({32'd0, run_bmax}, {1'b0, gen_b[1:0]});
+        default:   gen_fb = 8'd0;
         endcase
-        gen_fb = gen_f == F_INFO ? info_byte({25'd0, gq} - 32'd7) : gen_w[8 * gen_b +: 8];
     end
 
     // ---- the memories' ports: one address per memory and cycle ----
@@ -1592,6 +1596,9 @@ module xp_board #(
                 XK_RC: div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
                 default: err_range(0, xk_k, xk_vk, {15'd0, xk_lo}, {15'd0, xk_hi});
                 endcase
+            end else if (xk_kind == XK_STATE) begin
+                // RUN's Bmax, for the batch's check next (S_DIVD goes on to it)
+                div(BM_REQ, {4'd0, net_nin0}, DV_B1);
             end else if (!xk_last) begin
                 xk_i <= xk_i + 3'd1;
             end else begin
@@ -1871,7 +1878,6 @@ module xp_board #(
                     net_l <= c_l;
                     net_nall <= ci_nall;
                     reply(ST_OK, 6);
-                    div(BM_REQ, {4'd0, net_nin0}, DV_B1);  // then Bmax (S_DIVD), then S_GEN
                 end
             end else if (ci_f == CF_TILE && ci_ti == cur_ntiles) begin
                 // the layer's tile list is done: the next layer's fields, or the end
@@ -2113,20 +2119,17 @@ module xp_board #(
                 state <= S_DIVD;
         end
         S_DIVD: begin
-            // the quotient dv_n: Bmax's three (a CONFIGURE has committed: the shapes are the
-            // new network's), or READ_CELLS' row limit
+            // the quotient dv_n: RUN's Bmax (its two quotients), or READ_CELLS' row limit
             case (dv_job)
             DV_B1: begin
-                bm_b1 <= dv_n < MAX_BATCH_17 ? dv_q16 : MAX_BATCH_17[15:0];
-                div(BM_REP, {shape_out, 1'b0}, DV_B2OUT);
+                bm <= dv_n < MAX_BATCH_17 ? dv_q16 : MAX_BATCH_17[15:0];
+                div(BM_REP, {b_p2[0] ? shape_all : shape_out, 1'b0}, DV_B2);
             end
-            DV_B2OUT: begin
-                bm0 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
-                div(BM_REP, {shape_all, 1'b0}, DV_B2ALL);
-            end
-            DV_B2ALL: begin
-                bm1 <= dv_n < {1'b0, bm_b1} ? dv_q16 : bm_b1;
-                state <= S_GEN;                            // the CONFIGURE's reply
+            DV_B2: begin
+                if (dv_n < {1'b0, bm})
+                    bm <= dv_q16;
+                xk_i <= xk_i + 3'd1;                       // the batch's check
+                state <= S_XCK;
             end
             default: err_range(0, 6, VK_U16, 1, {15'd0, dv_n});
             endcase
