@@ -103,7 +103,7 @@ module xp_adc #(
             eg <= eg >> 1;
             ga <= gs[8:1];
             t <= t + 6'sd1;
-            if (shr || hs[27] != hs[26])    // (left of step s: only when past 2^26)
+            if (shr || hs[27] != hs[26])    // (from step s on: only past 2^26)
                 hi <= hs[27:1];
             else
                 hi <= hs[26:0];
