@@ -15,15 +15,23 @@
  * rises with m_valid); there is no backpressure on the result.
  *
  * How: the product p = v · ge, ge = gain · eg < 2^19, is formed a bit of ge a cycle, LSB first
- * (ge's bits come from a small serial-parallel multiplier of gain by eg, one a cycle). While
+ * (ge's bits come from a small serial-parallel multiplier of eg by gain, one a cycle). While
  * fewer than s = ashift + 10 bits are done, the partial sum is shifted right as it grows (the
- * bit shifted out at step s − 1 is p's bit s − 1, the rounding bit); from step s on it stays
- * and the multiplicand is shifted left instead; past ge's 19 bits it only shifts. At the end
- * hi = floor(p / 2^s), and rnd(p, s) = hi + (p's bit s − 1). So there is neither a multiplier
- * nor a barrel shifter: a 37-bit and a 12-bit adder. Synthesised alone for the iCE40
- * (synth_ice40 -dsp, ADC_BITS 8): 273 SB_LUT4, 140 flip-flops, no SB_MAC16 (the two-stage
- * pipelined version with a 27 x 19 multiplier: 491 SB_LUT4, most of them the variable shift,
- * and 4 SB_MAC16).
+ * step that shifts out p's bit s − 1 adds 1 there through the adder's carry-in: the rounding
+ * half, rnd(p, s) = floor((p + 2^(s−1)) / 2^s)); from step s on it stays and the multiplicand
+ * is shifted left instead; past ge's 19 bits it only shifts. The last cycle adds off with the
+ * same adder, and the clamp looks at the sum's upper bits. All of p's partial products have
+ * v's sign, so the partial sum only grows away from 0, and the sum and the multiplicand are
+ * kept in v's 27 bits: a multiplicand that would leave them stays (past 2^25 in magnitude), a
+ * sum that leaves them is halved (past 2^25 again). Either changes the sum only when
+ * |floor(p / 2^s)| ≥ 2^26, far past any code plus |off| < 2^12, and leaves it past 2^25 on
+ * v's side, where the clamp saturates as it should. So there is neither a multiplier nor a
+ * barrel shifter: a 28-bit and a 9-bit adder. Synthesised alone for the iCE40 (synth_ice40
+ * with or without -dsp, ADC_BITS 8): 177 SB_LUT4, 39 SB_CARRY, 117 flip-flops, 216 logic
+ * cells packed (nextpnr), no SB_MAC16 (before, with a 37-bit sum and a separate 38-bit add and
+ * compares for off and the clamp: 268 SB_LUT4, 167 SB_CARRY, 140 flip-flops, 377 logic cells;
+ * the two-stage pipelined version with a 27 x 19 multiplier: 491 SB_LUT4, most of them the
+ * variable shift, and 4 SB_MAC16).
  */
 module xp_adc #(
     parameter ADC_BITS = 8  // ADC code width (numerics §2: 2 … 12)
@@ -40,38 +48,40 @@ module xp_adc #(
     output reg                        m_valid,
     output reg  signed [ADC_BITS-1:0] m_code
 );
-    localparam signed [37:0] AMAX = (38'sd1 <<< (ADC_BITS - 1)) - 38'sd1;
-    localparam signed [37:0] AMIN = -(38'sd1 <<< (ADC_BITS - 1));
+    localparam [ADC_BITS-1:0] AMAX = {1'b0, {(ADC_BITS - 1){1'b1}}};
+    localparam [ADC_BITS-1:0] AMIN = {1'b1, {(ADC_BITS - 1){1'b0}}};
 
     reg               busy;
-    reg        [5:0]  t;      // the step: ge's bit t
-    reg        [5:0]  s;      // ashift + 10: 10 … 41
-    reg        [7:0]  g;      // gain, shifted right a bit a step
-    reg        [10:0] eg;
-    reg        [10:0] ga;     // gain · eg's partial sum, shifted right a bit a step
-    reg signed [35:0] mv;     // v, shifted left a bit a step from step s on: |v| · 2^(18 − 10)
-    reg signed [36:0] hi;     // floor(partial p / 2^min(t, s)): |·| < 2^36 (numerics §10)
-    reg               rb;     // the rounding bit, p's bit s − 1
+    reg signed [5:0]  t;      // the step − 9: ge's bit t + 9 (−9 … 31)
+    reg        [4:0]  sh;     // ashift: the rounding step is t = sh (step s − 1)
+    reg               shr;    // still shifting right: step < s
+    reg        [7:0]  gn;     // gain
+    reg        [10:0] eg;     // eg, shifted right a bit a step
+    reg        [7:0]  ga;     // eg · gain's partial sum, shifted right a bit a step
+    reg signed [26:0] mv;     // v, shifted left a bit a step from step s on while it fits
+    reg signed [26:0] hi;     // floor((partial p [+ 2^(s−1)]) / 2^min(step, s)), or past
+                              // 2^25 in magnitude on v's side (see How)
     reg signed [12:0] off;
+    reg               fin;    // hi holds rnd(p, s) (or is past 2^25): hi + off, the code next
 
-    // ge's bit t: bit 0 of gain[t] · eg plus the bits of the lower products not yet emitted
-    wire        [11:0] gs = {1'b0, ga} + (g[0] ? {1'b0, eg} : 12'd0);
+    // ge's bit: bit 0 of gain · eg[step] plus the bits of the lower products not yet emitted
+    wire        [8:0]  gs = {1'b0, ga} + (eg[0] ? {1'b0, gn} : 9'd0);
     wire               gbit = gs[0];
-    wire signed [36:0] hs = hi + (gbit ? {mv[35], mv} : 37'sd0);
-    wire               shr = t < s;                     // still shifting right
-    wire               last = t + 6'd1 == (s > 6'd19 ? s : 6'd19);
-
-    // the result: rnd(p, s) + off, clamped (|rnd(p, s)| < 2^36, |y| < 2^35 + 2^12: §10)
+    wire               rstep = shr && t == {1'b0, sh};             // step s − 1
+    wire               last = !t[5] && (t[4] || t[3] && t[2:0] != 3'd0) &&  // step ≥ 18,
+                              (rstep || !shr);                     // ≥ s − 1
 `ifdef XP_MUTANT_ADC_FLOOR
-    wire               rbit = 1'b0 & rb;  // mutant (make cosim): truncates instead of rounding
+    wire               rbit = 1'b0 & rstep;  // mutant (make cosim): truncates instead of rounding
 `else
-    wire               rbit = rb;
+    wire               rbit = rstep;
 `endif
-    /* verilator lint_off UNUSEDSIGNAL */ // yc's upper bits are sign copies
-    wire signed [37:0] y = {hi[36], hi} + {{25{off[12]}}, off} + {37'd0, rbit};
-    wire signed [37:0] yc = y > AMAX ? AMAX : y < AMIN ? AMIN : y;
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg                fin;     // hi holds floor(p / 2^s): the code next
+    // the one adder: hi + ge's bit · mv (+ the rounding half), and in the last cycle hi + off
+    // (hi and mv are 27-bit: |hi + ge's bit · mv + 1| ≤ 2^27, |hi + off| < 2^26 + 2^12)
+    wire signed [27:0] hb = fin ? {{15{off[12]}}, off} : gbit ? {mv[26], mv} : 28'sd0;
+    wire signed [27:0] hs = {hi[26], hi} + hb + {27'd0, rbit};
+    // the clamp: y = hs is within AMIN … AMAX when its bits from ADC_BITS − 1 up are all equal
+    wire               inr = hs[27:ADC_BITS-1] == {(29 - ADC_BITS){1'b0}} ||
+                             hs[27:ADC_BITS-1] == {(29 - ADC_BITS){1'b1}};
 
     assign s_ready = !busy;
 
@@ -80,33 +90,34 @@ module xp_adc #(
         fin <= 1'b0;
         if (s_valid && !busy) begin
             busy <= 1'b1;
-            t <= 6'd0;
-            s <= {1'b0, s_shift} + 6'd10;
-            g <= s_gain;
+            t <= -6'sd9;
+            sh <= s_shift;
+            shr <= 1'b1;
+            gn <= s_gain;
             eg <= s_eg;
-            ga <= 11'd0;
-            mv <= {{9{s_v[26]}}, s_v};
-            hi <= 37'sd0;
+            ga <= 8'd0;
+            mv <= s_v;
+            hi <= 27'sd0;
             off <= s_off;
         end else if (busy && !fin) begin
-            g <= g >> 1;
-            ga <= gs[11:1];
-            t <= t + 6'd1;
-            if (shr) begin
-                hi <= hs >>> 1;
-                if (t + 6'd1 == s)
-                    rb <= hs[0];
-            end else begin
-                hi <= hs;
+            eg <= eg >> 1;
+            ga <= gs[8:1];
+            t <= t + 6'sd1;
+            if (shr || hs[27] != hs[26])    // (from step s on: only past 2^26)
+                hi <= hs[27:1];
+            else
+                hi <= hs[26:0];
+            if (rstep)
+                shr <= 1'b0;
+            if (!shr && mv[26] == mv[25])   // (else mv stays, past 2^25 with v's sign)
                 mv <= mv <<< 1;
-            end
             if (last)
                 fin <= 1'b1;
         end
         if (fin) begin
             busy <= 1'b0;
             m_valid <= 1'b1;
-            m_code <= yc[ADC_BITS-1:0];
+            m_code <= inr ? hs[ADC_BITS-1:0] : hs[27] ? AMIN : AMAX;
         end
         if (rst) begin
             busy <= 1'b0;
@@ -116,8 +127,8 @@ module xp_adc #(
     end
 `ifdef XP_COVER
     // coverage targets (tests/cosim/board_cov.mk): saturation at both ends
-    c_adc_saturates_high: cover property (@(posedge clk) fin && y > AMAX);
-    c_adc_saturates_low: cover property (@(posedge clk) fin && y < AMIN);
+    c_adc_saturates_high: cover property (@(posedge clk) fin && !inr && !hs[27]);
+    c_adc_saturates_low: cover property (@(posedge clk) fin && !inr && hs[27]);
 `endif
 endmodule
 `resetall
