@@ -1266,42 +1266,38 @@ module xp_board #(
         end
     end
     wire [2:0]  gen_b = gq[2:0] - gen_s[2:0];           // (fields are ≤ 8 bytes)
-    // the field's byte gen_b, picked within each field first (fields are 1 … 8 bytes), then
-    // one multiplexer of the fields' bytes
-    function [7:0] byte_of(input [63:0] v, input [2:0] k);
-        byte_of = v[8 * k +: 8];
-    endfunction
+    reg  [63:0] gen_w;
     always @* begin
         case (gen_f)
-        F_CMD:     gen_fb = f_cmd | 8'h80;
-        F_SEQ:     gen_fb = f_seq;
-        F_STATUS:  gen_fb = r_status;
-        F_BOOT:    gen_fb = byte_of({32'd0, boot_id}, {1'b0, gen_b[1:0]});
-        F_INFO:    gen_fb = info_byte({25'd0, gq} - 32'd7);
-        F_PULSES:  gen_fb = byte_of({8'd0, pulses}, gen_b);
-        F_INFER:   gen_fb = byte_of({24'd0, infer}, gen_b);
-        F_NSEED:   gen_fb = byte_of(nseed, gen_b);
-        F_NETL:    gen_fb = {4'd0, net_l};
-        F_SHIN:    gen_fb = gen_b[0] ? shape_in[15:8] : shape_in[7:0];
-        F_SHOUT:   gen_fb = gen_b[0] ? shape_out[15:8] : shape_out[7:0];
-        F_SHALL:   gen_fb = gen_b[0] ? shape_all[15:8] : shape_all[7:0];
-        F_TILES:   gen_fb = byte_of(TILES, gen_b);
-        F_RVB:     gen_fb = gen_b[0] ? rv_b[15:8] : rv_b[7:0];
-        F_FLAGS:   gen_fb = {7'd0, rv_flags};
-        F_CHANGED: gen_fb = byte_of({{(63 - OPW){1'b0}}, op_changed}, {1'b0, gen_b[1:0]});
-        F_FCODE:   gen_fb = {6'd0, r_fcode};
-        F_FLEN, F_RXCRC:                                   // (S_CHECK put rx_crc in f_len)
-                   gen_fb = byte_of({32'd0, f_len}, {1'b0, gen_b[1:0]});
-        F_LAST4:   gen_fb = byte_of({32'd0, f_last4}, {1'b0, gen_b[1:0]});
-        F_PLEN:    gen_fb = byte_of({{(63 - RXA){1'b0}}, plen_n}, {1'b0, gen_b[1:0]});
-        F_WANT:    gen_fb = byte_of({{(64 - WANTW){1'b0}}, r_want}, {1'b0, gen_b[1:0]});
-        F_OFF:     gen_fb = byte_of({{(63 - RXA){1'b0}}, e_off}, {1'b0, gen_b[1:0]});
-        F_SIGN:    gen_fb = {8{e_sign}};                   // (i32 fields: bytes 0 … 3)
-        F_LO:      gen_fb = byte_of({32'd0, {14{r_w2[17]}}, r_w2}, {1'b0, gen_b[1:0]});
-        F_HI:      gen_fb = byte_of({32'd0, {14{r_w3[17]}}, r_w3}, {1'b0, gen_b[1:0]});
-        F_BMAX:    gen_fb = byte_of({32'd0, run_bmax}, {1'b0, gen_b[1:0]});
-        default:   gen_fb = 8'd0;
+        F_CMD:     gen_w = {56'd0, f_cmd | 8'h80};
+        F_SEQ:     gen_w = {56'd0, f_seq};
+        F_STATUS:  gen_w = {56'd0, r_status};
+        F_BOOT:    gen_w = {32'd0, boot_id};
+        F_PULSES:  gen_w = {8'd0, pulses};
+        F_INFER:   gen_w = {24'd0, infer};
+        F_NSEED:   gen_w = nseed;
+        F_NETL:    gen_w = {60'd0, net_l};
+        F_SHIN:    gen_w = {48'd0, shape_in};
+        F_SHOUT:   gen_w = {48'd0, shape_out};
+        F_SHALL:   gen_w = {48'd0, shape_all};
+        F_TILES:   gen_w = TILES;
+        F_RVB:     gen_w = {48'd0, rv_b};
+        F_FLAGS:   gen_w = {63'd0, rv_flags};
+        F_CHANGED: gen_w = {{(63 - OPW){1'b0}}, op_changed};
+        F_FCODE:   gen_w = {62'd0, r_fcode};
+        F_FLEN:    gen_w = {32'd0, f_len};
+        F_LAST4:   gen_w = {32'd0, f_last4};
+        F_RXCRC:   gen_w = {32'd0, f_len};                 // (S_CHECK put rx_crc there)
+        F_PLEN:    gen_w = {{(63 - RXA){1'b0}}, plen_n};
+        F_WANT:    gen_w = {{(64 - WANTW){1'b0}}, r_want};
+        F_OFF:     gen_w = {{(63 - RXA){1'b0}}, e_off};
+        F_SIGN:    gen_w = {32'd0, {32{e_sign}}};       // (i32 fields: bytes 0 … 3)
+        F_LO:      gen_w = {32'd0, {14{r_w2[17]}}, r_w2};
+        F_HI:      gen_w = {32'd0, {14{r_w3[17]}}, r_w3};
+        F_BMAX:    gen_w = {32'd0, run_bmax};
+        default:   gen_w = 64'd0;
         endcase
+        gen_fb = gen_f == F_INFO ? info_byte({25'd0, gq} - 32'd7) : gen_w[8 * gen_b +: 8];
     end
 
     // ---- the memories' ports: one address per memory and cycle ----
