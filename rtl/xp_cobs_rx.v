@@ -58,26 +58,32 @@ module xp_cobs_rx #(
         end
     endgenerate
 
-    reg [7:0]       blk_reg, blk_next;            // data bytes left in the current block; 0: a code byte is next
+    reg [7:0]       blk_reg, blk_next;            // data bytes left in the current block + 1 (its
+                                                  // code k, counted down); 0 or 1: a code byte is next
     reg             zero_pending_reg, zero_pending_next; // the block ends in an implied 7E if another follows
     reg             nonempty_reg, nonempty_next;  // the current frame has a byte
-    reg [LEN_W-1:0] len_reg, len_next;            // decoded bytes so far (saturating)
+    reg [LEN_W-1:0] len_reg, len_next;            // decoded bytes so far (saturating); after a
+                                                  // frame's end its L, until the next frame's first byte
 
-    reg [7:0]       m_tdata_reg, m_tdata_next;
+    reg [7:0]       m_tdata_reg, m_tdata_next;    // data: no reset
     reg             m_tvalid_reg, m_tvalid_next;
     reg             frame_end_reg, frame_end_next;
     reg             frame_incomplete_reg, frame_incomplete_next;
-    reg [LEN_W-1:0] frame_len_reg, frame_len_next;
 
     wire [7:0] code = s_tdata ^ DELIM;            // k of a code byte (never 0: s_tdata != 7E)
-    wire [LEN_W-1:0] len_inc = len_reg == LEN_SAT ? len_reg : len_reg + 1'b1;
+    wire       code_next = blk_reg[7:1] == 7'd0;  // the next byte is a code byte
+    // len + 1, saturating at LEN_SAT; when LEN_SAT is all ones (MAX_LEN = 2^n − 2, xp_board's
+    // 2^32 − 2) the incrementer's carry out tells it, without a comparator
+    wire [LEN_W:0]   len_p1 = {1'b0, len_reg} + 1'b1;
+    wire             len_sat = &LEN_SAT ? len_p1[LEN_W] : len_reg == LEN_SAT;
+    wire [LEN_W-1:0] len_inc = len_sat ? len_reg : len_p1[LEN_W-1:0];
 
     assign s_tready = !m_tvalid_reg || m_tready;
     assign m_tdata = m_tdata_reg;
     assign m_tvalid = m_tvalid_reg;
     assign frame_end = frame_end_reg;
     assign frame_incomplete = frame_incomplete_reg;
-    assign frame_len = frame_len_reg;
+    assign frame_len = len_reg;
 
     always @* begin
         blk_next = blk_reg;
@@ -88,28 +94,25 @@ module xp_cobs_rx #(
         m_tvalid_next = m_tvalid_reg && !m_tready;
         frame_end_next = 1'b0;
         frame_incomplete_next = frame_incomplete_reg;
-        frame_len_next = frame_len_reg;
 
         if (s_tvalid && s_tready) begin
             if (s_tdata == DELIM) begin
                 if (nonempty_reg) begin          // an empty frame changes nothing
                     frame_end_next = 1'b1;
-                    frame_incomplete_next = blk_reg != 8'd0;
-                    frame_len_next = len_reg;
+                    frame_incomplete_next = !code_next;
                     blk_next = 8'd0;
                     zero_pending_next = 1'b0;
                     nonempty_next = 1'b0;
-                    len_next = {LEN_W{1'b0}};
                 end
             end else begin
                 nonempty_next = 1'b1;
-                if (blk_reg == 8'd0) begin       // a code byte
+                if (code_next) begin             // a code byte
                     if (zero_pending_reg) begin
                         m_tdata_next = DELIM;
                         m_tvalid_next = 1'b1;
                         len_next = len_inc;
                     end
-                    blk_next = code - 8'd1;
+                    blk_next = code;
                     zero_pending_next = code != 8'hFF;
                 end else begin                   // a data byte
                     m_tdata_next = s_tdata;
@@ -117,6 +120,8 @@ module xp_cobs_rx #(
                     len_next = len_inc;
                     blk_next = blk_reg - 8'd1;
                 end
+                if (!nonempty_reg)               // a frame's first byte: a code byte, no output
+                    len_next = {LEN_W{1'b0}};
             end
         end
     end
@@ -127,22 +132,21 @@ module xp_cobs_rx #(
             zero_pending_reg <= 1'b0;
             nonempty_reg <= 1'b0;
             len_reg <= {LEN_W{1'b0}};
-            m_tdata_reg <= 8'd0;
             m_tvalid_reg <= 1'b0;
             frame_end_reg <= 1'b0;
             frame_incomplete_reg <= 1'b0;
-            frame_len_reg <= {LEN_W{1'b0}};
         end else begin
             blk_reg <= blk_next;
             zero_pending_reg <= zero_pending_next;
             nonempty_reg <= nonempty_next;
             len_reg <= len_next;
-            m_tdata_reg <= m_tdata_next;
             m_tvalid_reg <= m_tvalid_next;
             frame_end_reg <= frame_end_next;
             frame_incomplete_reg <= frame_incomplete_next;
-            frame_len_reg <= frame_len_next;
         end
     end
+
+    always @(posedge clk)
+        m_tdata_reg <= m_tdata_next;
 endmodule
 `resetall

@@ -14,26 +14,34 @@
  *
  * How: a code byte goes out before the block it describes, and is known only when the block
  * ends (at a body 7E, at the 254th data byte, or at the body's end), up to 254 bytes later. So
- * the wire bytes are assembled in a ring buffer, as the C encoder does in its output buffer:
- * the leading 7E, then per block a reserved code slot followed by the block's data bytes; when
- * the block ends its code ((run + 1) ^ 7E, or 81 = FF ^ 7E for a full block) is written into
- * the reserved slot and everything up to there is committed; at the body's end the last code
- * (7F for a final empty block) and the closing 7E are written. The read side sends committed
- * bytes in order. The ring is a 2^RING_AW × 8 memory with one write port and a registered
- * read port with read enable (no reset, (* no_rw_check *): the two ports never meet on a slot,
- * so Yosys adds no collision logic), which maps to iCE40 block RAM: one SB_RAM40_4K for
- * RING_AW = 9 (512 × 8, the default) and for RING_AW = 8 (256 × 8) — the same cost, but only
- * 512 leaves a continuous stream the room it needs (below). One slot always stays free, so a
- * pointer comparison tells empty from full; a beat is taken only when the ring has room for
- * what it may need (1 slot once its block has a code slot, else 2). A block holds at most 255
- * slots (code + 254 data bytes), at most 2^RING_AW - 1 can be used, so the ring can always
- * take the open block to its end: no deadlock.
+ * the wire bytes are assembled in a ring buffer, as the C encoder does in its output buffer.
+ * One slot is always reserved ahead, for the next byte that is known only later: the open
+ * block's code, the closing 7E, the next leading 7E; it is the first slot not committed, so
+ * one pointer (commit_ptr) serves both. A data byte is written to the next free
+ * slot; a block's end writes its code ((data bytes + 1) ^ 7E, or 81 = FF ^ 7E for a full
+ * block) into the reserved slot, commits everything written so far and reserves the next
+ * free slot; at the body's end the last code (7F for a final empty block) and the closing 7E
+ * fill reserved slots the same way, and the closing 7E reserves the next body's leading 7E.
+ * One counter gives every such byte: cnt ^ 7E, cnt the open block's data bytes + 1, or 0 for
+ * a 7E. The read side sends committed bytes in order. The ring is a 2^RING_AW × 8 memory with
+ * one write port and a registered read port with read enable (no reset, (* no_rw_check *):
+ * the two ports never meet on a slot, so Yosys adds no collision logic), which maps to iCE40
+ * block RAM: one SB_RAM40_4K for RING_AW = 9 (512 × 8, the default) and for RING_AW = 8
+ * (256 × 8) — the same cost, but only 512 leaves a continuous stream the room it needs
+ * (below). One slot always stays free, so a pointer comparison tells empty from full; a data
+ * byte is taken only when a slot is free, and filling the reserved slot needs none (if no
+ * slot is free then, the next one is reserved as soon as one is, before anything else). A
+ * block holds at most 255 slots (code + 254 data bytes), at most 2^RING_AW - 1 can be used,
+ * and a full block is committed before its successor needs a slot, so the ring can always
+ * take the open block to its end: no deadlock. About 105 SB_LUT4, 20 SB_CARRY and 44
+ * flip-flops (RING_AW = 9).
  *
  * Latency and throughput. Write side: one beat per cycle while the ring has room, except for
  * 1 extra cycle per full (254-byte) block, 1 cycle before each body (the leading 7E) and 2
- * after it (last code, closing 7E) in which s_tready is low. Read side: one wire byte per
- * cycle while committed bytes are waiting (a byte is read from the RAM into its output
- * register while the previous one is on m_*). A byte reaches m_* 2 cycles after it is
+ * after it (last code, closing 7E) in which s_tready is low (and 1 more whenever the ring was
+ * full as a reserved slot was filled). Read side: one wire byte per cycle while committed
+ * bytes are waiting (a byte is read from the RAM into its output register while the previous
+ * one is on m_*). A byte reaches m_* 2 cycles after it is
  * committed: the leading 7E 2 cycles after the body's first beat is offered, the first code
  * byte 2 cycles after the beat that ends the first block (up to 256 cycles after the first
  * beat). The two sides balance: a body of B bytes with F full blocks takes B + F + 3 input
@@ -65,13 +73,9 @@ module xp_cobs_tx #(
     output wire       m_tlast    // the closing 7E
 );
     localparam [7:0] DELIM = 8'h7E;          // frame delimiter
-    localparam [7:0] RUN_LAST = 8'd253;      // run before the 254th data byte of a block (code FF)
-    localparam [7:0] CODE_FULL = 8'hFF ^ 8'h7E; // code byte of a full block after the XOR
+    localparam [7:0] CNT_FULL = 8'd254;      // cnt before the 254th data byte of a block (code FF)
     localparam AW = RING_AW;                 // ring pointer width
     localparam [AW-1:0] ONE = {{(AW-1){1'b0}}, 1'b1};
-    localparam [AW-1:0] TWO = {{(AW-2){1'b0}}, 2'd2};
-    localparam [AW-1:0] THREE = {{(AW-2){1'b0}}, 2'd3};
-    localparam [AW-1:0] FOUR = {{(AW-3){1'b0}}, 3'd4};
 
     generate
         if (RING_AW < 8) begin : g_bad_param
@@ -94,13 +98,12 @@ module xp_cobs_tx #(
     // ---- write side ----
     reg [2:0] wstate_reg, wstate_next;
     reg [AW-1:0] wr_ptr_reg, wr_ptr_next;    // next free slot
-    reg [AW-1:0] wr_ptr_p1_reg, wr_ptr_p1_next; // wr_ptr + 1 and wr_ptr + 2, kept in registers
-    reg [AW-1:0] wr_ptr_p2_reg, wr_ptr_p2_next; // so that no adder is on the s_tready path
-    reg [AW-1:0] code_ptr_reg, code_ptr_next; // the open block's code slot (if has_ph)
-    reg       has_ph_reg, has_ph_next;       // the open block has its code slot (a data byte came)
-    reg [7:0] run_reg, run_next;             // data bytes of the open block (0 … 253)
+    reg [AW-1:0] commit_ptr_reg, commit_ptr_next; // slots before it are final; it is the
+                                             // reserved slot (if has_slot), else = wr_ptr
+    reg       has_slot_reg, has_slot_next;   // commit_ptr is reserved (wr_ptr = commit_ptr + 1)
+    reg [7:0] cnt_reg, cnt_next;             // the next byte for the slot, XORed with 7E: the
+                                             // open block's data bytes + 1 (1 … 255), 0 for a 7E
     reg       ending_reg, ending_next;       // W_FF: the body ended with that byte
-    reg [AW-1:0] commit_ptr_reg, commit_ptr_next; // slots before it are final
 
     // ---- read side ----
     reg [AW-1:0] rd_ptr_reg, rd_ptr_next;    // next slot to read; rd_ptr … commit_ptr - 1 are committed
@@ -108,7 +111,8 @@ module xp_cobs_tx #(
     reg       out_frame_reg, out_frame_next; // a leading 7E went out, its closing 7E not yet
 
     // combinational controls
-    reg [1:0] alloc;                         // slots allocated this cycle (0 … 2)
+    reg       alloc;                         // allocate the slot at wr_ptr this cycle
+    reg       fill;                          // write cnt ^ 7E into the reserved slot, commit
     reg       we;
     reg [AW-1:0] waddr;
     reg [7:0] wdata;
@@ -116,15 +120,11 @@ module xp_cobs_tx #(
 
     // Slots rd_ptr … wr_ptr - 1 are in use; one slot always stays free, so that
     // wr_ptr == rd_ptr means empty and commit_ptr == rd_ptr means nothing to send.
-    wire [AW-1:0] wr_ptr_p1 = wr_ptr_p1_reg;
-    wire [AW-1:0] wr_ptr_p2 = wr_ptr_p2_reg;
-    wire [AW-1:0] wr_ptr_p3 = wr_ptr_reg + THREE;
-    wire [AW-1:0] wr_ptr_p4 = wr_ptr_reg + FOUR;
-    wire free1 = wr_ptr_p1 != rd_ptr_reg;              // a slot can be allocated
-    wire free2 = free1 && wr_ptr_p2 != rd_ptr_reg;     // two slots can be allocated
+    wire [AW-1:0] wr_ptr_p1 = wr_ptr_reg + ONE;
+    wire free1 = wr_ptr_p1 != rd_ptr_reg;    // a slot can be allocated
 
-    // a beat needs at most 1 new slot once the block has its code slot, else at most 2
-    assign s_tready = wstate_reg == W_BODY && (has_ph_reg ? free1 : free2);
+    // a data byte needs a new slot, a 7E or the body's end the reserved one
+    assign s_tready = wstate_reg == W_BODY && has_slot_reg && free1;
     assign m_tdata = q_reg;
     assign m_tvalid = q_valid_reg;
     assign m_tlast = q_valid_reg && q_reg == DELIM && out_frame_reg;
@@ -135,116 +135,79 @@ module xp_cobs_tx #(
     // write side: assemble 7E E(body) 7E in the ring
     always @* begin
         wstate_next = wstate_reg;
-        alloc = 2'd0;
-        code_ptr_next = code_ptr_reg;
-        has_ph_next = has_ph_reg;
-        run_next = run_reg;
+        alloc = 1'b0;
+        fill = 1'b0;
+        cnt_next = cnt_reg;
         ending_next = ending_reg;
-        commit_ptr_next = commit_ptr_reg;
-        we = 1'b0;
-        waddr = wr_ptr_reg;
-        wdata = DELIM;
 
-        case (wstate_reg)
-            W_IDLE: begin
-                if (s_tvalid && free1) begin            // the leading 7E
-                    we = 1'b1;
-                    alloc = 2'd1;
-                    commit_ptr_next = wr_ptr_p1;
-                    has_ph_next = 1'b0;
-                    run_next = 8'd0;
-                    wstate_next = W_BODY;
-                end
-            end
-            W_BODY: begin
-                if (s_fire) begin
-                    if (s_tlast)
-                        wstate_next = W_FINAL;
-                    if (s_tkeep && s_tdata != DELIM) begin      // a data byte
-                        we = 1'b1;
-                        wdata = s_tdata;
-                        if (has_ph_reg) begin
-                            alloc = 2'd1;
-                        end else begin                          // reserve the code slot first
-                            code_ptr_next = wr_ptr_reg;
-                            waddr = wr_ptr_p1;
-                            alloc = 2'd2;
-                            has_ph_next = 1'b1;
-                        end
-                        if (run_reg == RUN_LAST) begin          // 254th byte: a full block
-                            run_next = 8'd0;
-                            has_ph_next = 1'b0;
-                            ending_next = s_tlast;
-                            wstate_next = W_FF;
-                        end else begin
-                            run_next = run_reg + 8'd1;
-                        end
-                    end else if (s_tkeep) begin                 // a body 7E ends the block
-                        we = 1'b1;
-                        wdata = (run_reg + 8'd1) ^ DELIM;
-                        if (has_ph_reg) begin
-                            waddr = code_ptr_reg;
-                            commit_ptr_next = wr_ptr_reg;
-                        end else begin                          // empty block: append its code
-                            alloc = 2'd1;
-                            commit_ptr_next = wr_ptr_p1;
-                        end
-                        run_next = 8'd0;
-                        has_ph_next = 1'b0;
+        if (!has_slot_reg) begin
+            alloc = free1;                              // reserve the slot first
+        end else begin
+            case (wstate_reg)
+                W_IDLE: begin
+                    if (s_tvalid) begin                 // the leading 7E (cnt = 0)
+                        fill = 1'b1;
+                        cnt_next = 8'd1;
+                        wstate_next = W_BODY;
                     end
                 end
-            end
-            W_FF: begin
-                we = 1'b1;
-                waddr = code_ptr_reg;
-                wdata = CODE_FULL;
-                commit_ptr_next = wr_ptr_reg;
-                wstate_next = ending_reg ? W_FINAL : W_BODY;
-            end
-            W_FINAL: begin
-                wdata = (run_reg + 8'd1) ^ DELIM;
-                if (has_ph_reg) begin
-                    we = 1'b1;
-                    waddr = code_ptr_reg;
-                    commit_ptr_next = wr_ptr_reg;
-                    has_ph_next = 1'b0;
-                    wstate_next = W_CLOSE;
-                end else if (free1) begin                   // final empty block: 7F
-                    we = 1'b1;
-                    alloc = 2'd1;
-                    commit_ptr_next = wr_ptr_p1;
+                W_BODY: begin
+                    if (s_fire) begin
+                        if (s_tlast)
+                            wstate_next = W_FINAL;
+                        if (s_tkeep && s_tdata != DELIM) begin  // a data byte
+                            alloc = 1'b1;
+                            cnt_next = cnt_reg + 8'd1;
+                            if (cnt_reg == CNT_FULL) begin      // 254th byte: a full block
+                                ending_next = s_tlast;
+                                wstate_next = W_FF;
+                            end
+                        end else if (s_tkeep) begin             // a body 7E ends the block
+                            fill = 1'b1;
+                            cnt_next = 8'd1;
+                        end
+                    end
+                end
+                W_FF: begin                             // cnt = 255: the code FF
+                    fill = 1'b1;
+                    cnt_next = 8'd1;
+                    wstate_next = ending_reg ? W_FINAL : W_BODY;
+                end
+                W_FINAL: begin
+                    fill = 1'b1;
+                    cnt_next = 8'd0;
                     wstate_next = W_CLOSE;
                 end
-            end
-            W_CLOSE: begin
-                if (free1) begin                            // the closing 7E
-                    we = 1'b1;
-                    alloc = 2'd1;
-                    commit_ptr_next = wr_ptr_p1;
-                    run_next = 8'd0;
+                W_CLOSE: begin                          // the closing 7E (cnt = 0)
+                    fill = 1'b1;
                     wstate_next = W_IDLE;
                 end
-            end
-            default: begin
-                wstate_next = W_IDLE;
-            end
-        endcase
+                default: begin
+                    wstate_next = W_IDLE;
+                end
+            endcase
+        end
     end
 
-    // the write pointers advance by alloc: muxes of precomputed sums
+    // the ring's write port and pointers: a data byte goes to wr_ptr; a code or 7E fills the
+    // reserved slot (the first slot not yet committed), commits everything before wr_ptr and
+    // reserves the slot at wr_ptr if one is free
     always @* begin
+        we = alloc && has_slot_reg;
+        waddr = wr_ptr_reg;
+        wdata = s_tdata;
         wr_ptr_next = wr_ptr_reg;
-        wr_ptr_p1_next = wr_ptr_p1;
-        wr_ptr_p2_next = wr_ptr_p2;
-        if (alloc == 2'd1) begin
-            wr_ptr_next = wr_ptr_p1;
-            wr_ptr_p1_next = wr_ptr_p2;
-            wr_ptr_p2_next = wr_ptr_p3;
-        end else if (alloc == 2'd2) begin
-            wr_ptr_next = wr_ptr_p2;
-            wr_ptr_p1_next = wr_ptr_p3;
-            wr_ptr_p2_next = wr_ptr_p4;
+        has_slot_next = has_slot_reg || free1;
+        commit_ptr_next = commit_ptr_reg;
+        if (fill) begin
+            we = 1'b1;
+            waddr = commit_ptr_reg;
+            wdata = cnt_reg ^ DELIM;
+            commit_ptr_next = wr_ptr_reg;
+            has_slot_next = free1;
         end
+        if (alloc || (fill && free1))
+            wr_ptr_next = wr_ptr_p1;
     end
 
     // read side: committed slots in order, through the RAM's output register
@@ -274,12 +237,9 @@ module xp_cobs_tx #(
     always @(posedge clk) begin
         if (rst) begin
             wstate_reg <= W_IDLE;
-            wr_ptr_reg <= {AW{1'b0}};
-            wr_ptr_p1_reg <= ONE;
-            wr_ptr_p2_reg <= TWO;
-            code_ptr_reg <= {AW{1'b0}};
-            has_ph_reg <= 1'b0;
-            run_reg <= 8'd0;
+            wr_ptr_reg <= ONE;                  // slot 0 reserved for the first leading 7E
+            has_slot_reg <= 1'b1;
+            cnt_reg <= 8'd0;
             ending_reg <= 1'b0;
             commit_ptr_reg <= {AW{1'b0}};
             rd_ptr_reg <= {AW{1'b0}};
@@ -288,11 +248,8 @@ module xp_cobs_tx #(
         end else begin
             wstate_reg <= wstate_next;
             wr_ptr_reg <= wr_ptr_next;
-            wr_ptr_p1_reg <= wr_ptr_p1_next;
-            wr_ptr_p2_reg <= wr_ptr_p2_next;
-            code_ptr_reg <= code_ptr_next;
-            has_ph_reg <= has_ph_next;
-            run_reg <= run_next;
+            has_slot_reg <= has_slot_next;
+            cnt_reg <= cnt_next;
             ending_reg <= ending_next;
             commit_ptr_reg <= commit_ptr_next;
             rd_ptr_reg <= rd_ptr_next;

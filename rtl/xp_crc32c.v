@@ -14,8 +14,15 @@
  *              clear (or reset), valid in the cycle after each byte or clear; it holds while no
  *              byte comes. It is stored little-endian after a frame's bytes (83 92 06 E3 for
  *              "123456789").
- * Latency 1 cycle, throughput 1 byte per cycle. The byte update is combinational: eight
- * unrolled shift/XOR steps, about 3 LUT levels per register bit.
+ * Latency 1 cycle, throughput 1 byte per cycle.
+ *
+ * How: the register holds the finished CRC (the reflected CRC register inverted), so crc
+ * comes straight from flip-flops. The byte update is combinational, eight unrolled
+ * shift/XOR steps; they are linear over GF(2), so every bit of the result is one XOR of
+ * register bits and data bits (1 … 8 of them) and the inversions fold into it. clear forces
+ * the CRC register to FFFFFFFF before the byte (the inverted register to 0: an AND with
+ * ~clear, one input more per bit); s_tvalid is the flip-flops' enable, and a clear without a
+ * byte their synchronous reset. About 65 SB_LUT4 and 32 flip-flops.
  */
 module xp_crc32c (
     input  wire        clk,
@@ -28,7 +35,6 @@ module xp_crc32c (
     output wire [31:0] crc        // CRC-32C of the bytes since clear, final XOR applied
 );
     localparam [31:0] POLY = 32'h82F63B78;  // CRC-32C polynomial, bit-reflected
-    localparam [31:0] INIT = 32'hFFFFFFFF;  // initial register; also the final XOR
 
     // The register after shifting in one byte, LSB first (the reflected CRC).
     function [31:0] crc_byte(input [31:0] c, input [7:0] d);
@@ -42,21 +48,22 @@ module xp_crc32c (
         end
     endfunction
 
-    reg [31:0] state_reg, state_next;  // the CRC register, before the final XOR
+    reg [31:0] crc_reg, crc_next;  // the finished CRC: the reflected register, inverted
 
-    assign crc = ~state_reg;
+    assign crc = crc_reg;
+
+    // the register before the byte, inverted back to the CRC register: INIT if clear
+    wire [31:0] c_in = ~(crc_reg & {32{~clear}});
 
     always @* begin
-        state_next = clear ? INIT : state_reg;
-        if (s_tvalid)
-            state_next = crc_byte(state_next, s_tdata);
+        crc_next = ~crc_byte(c_in, s_tdata);
     end
 
     always @(posedge clk) begin
-        if (rst)
-            state_reg <= INIT;
-        else
-            state_reg <= state_next;
+        if (rst || (clear && !s_tvalid))
+            crc_reg <= 32'd0;
+        else if (s_tvalid)
+            crc_reg <= crc_next;
     end
 endmodule
 `resetall
