@@ -72,11 +72,9 @@ module xp_cobs_rx #(
 
     wire [7:0] code = s_tdata ^ DELIM;            // k of a code byte (never 0: s_tdata != 7E)
     wire       code_next = blk_reg[7:1] == 7'd0;  // the next byte is a code byte
-    // len + 1, saturating at LEN_SAT; when LEN_SAT is all ones (MAX_LEN = 2^n − 2, xp_board's
-    // 2^32 − 2) the incrementer's carry out tells it, without a comparator
-    wire [LEN_W:0]   len_p1 = {1'b0, len_reg} + 1'b1;
-    wire             len_sat = &LEN_SAT ? len_p1[LEN_W] : len_reg == LEN_SAT;
-    wire [LEN_W-1:0] len_inc = len_sat ? len_reg : len_p1[LEN_W-1:0];
+    // len + 1, saturating at LEN_SAT (a comparison with the constant: the incrementer's carry
+    // out, used when LEN_SAT is all ones, made Yosys's synth_ice40 -abc9 fail on the board)
+    wire [LEN_W-1:0] len_inc = len_reg == LEN_SAT ? len_reg : len_reg + 1'b1;
 
     assign s_tready = !m_tvalid_reg || m_tready;
     assign m_tdata = m_tdata_reg;
