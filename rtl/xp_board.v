@@ -311,13 +311,15 @@ module xp_board #(
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
     reg [31:0] f_last4;             // the frame's last four bytes (its CRC, little-endian)
-    reg [31:0] f_len;
-    reg        f_incomplete;
+    // the frame's decoded length and whether it ended inside a block: the decoder's, held
+    // until the next frame's first byte (the engine takes no byte before it is back in S_RX)
+    wire [31:0] f_len = frame_len;
+    wire        f_incomplete = frame_incomplete;
 
     // CRC of the request: bytes go in four bytes late, so at the frame's end it covers
     // bytes 0 … L-5
     // (one CRC unit for the request, in S_RX, and the reply, in S_GEN: rx_crc and tx_crc are
-    // its result; an ERR_CRC reply keeps the request's in f_len, which it does not need)
+    // its result; an ERR_CRC reply keeps the request's in hdr, which it does not need)
     wire [31:0] crc_q;
     reg         rx_crc_clear, rx_crc_valid;
     reg  [7:0]  rx_crc_byte;
@@ -331,7 +333,7 @@ module xp_board #(
     reg [2:0]  r_crcn;              // CRC bytes written
     // an error reply's fields, generated from their sources in S_GEN (the field multiplexer,
     // gen_w): ERR_FRAME's code (r_fcode) and length (f_len); ERR_CRC's two CRCs (f_last4, and
-    // the computed one, which S_CHECK keeps in f_len); ERR_LEN's got,
+    // the computed one, which S_CHECK keeps in hdr[0 … 3]); ERR_LEN's got,
     // always the payload length, and its want (r_want, or the offset below); ERR_RANGE's,
     // ERR_CONFLICT's and ERR_BATCH's value, which is always the request's field at the offset,
     // re-read from rxbuf (e_vk: u8, u16 or i16); the offset is e_k, plus po if e_rel (the
@@ -357,7 +359,7 @@ module xp_board #(
     reg [TXA-1:0] r_pre_from;       // body bytes from here on are in txbuf already (READ_CELLS
                                     // 7, RUN 18; 0: none)
     reg        gen_rd_done;         // t_q holds body byte r_idx (prewritten payloads)
-    reg [7:0]  tx_hi;               // the second byte of a pair (RUN's outputs, S_CELL_B2)
+    reg [7:0]  tx_hi;               // the second byte of a pair (READ_CELLS: S_CELL_B2)
     wire [7:0] t_q;                 // txbuf read (S_GEN, S_RD)
     wire [7:0] c_q;                 // cnt_mem read (S_GEN: a STATUS reply's counter bytes)
     wire       t_re;
@@ -558,10 +560,12 @@ module xp_board #(
     reg  [10:0] rv_rows;                          // rows of this block the layer drives
     reg  signed [26:0] rv_acc /* verilator public_flat_rd */;  // Σ x·(G+ − G−) of the block:
                                                   // |acc| < 2^26 (numerics §10, R ≤ 1024)
-    reg  signed [15:0] rv_s;                      // S of the output (its codes so far)
+    reg  signed [15:0] rv_s;                      // S of the output (its codes so far); a
+                                                  // finished one's until it is written out
     // the output whose last conversion is under way while the next output's blocks run:
-    // ow_last — the next code is its last; then its S (ow_s) is written out (ow_v: the
-    // a_bank byte and the txbuf bytes, a cycle each) beside the next output's MACs
+    // ow_last — the next code is its last; then its S (rv_s) is written out (ow_v: the
+    // a_bank byte and the txbuf bytes, a cycle each) beside the next output's MACs, before
+    // the next output's first code comes (the ADC takes a block only when xp_act is free)
     reg         ow_last;
     reg  [12:0] ow_pj;                            // … its output index (while converting)
 `ifdef XP_COVER
@@ -569,7 +573,6 @@ module xp_board #(
 `endif
     reg         ow_v, ow_step;                    // writing it: first / second cycle
     reg  [12:0] ow_j;                             // … its output index (while writing)
-    reg  signed [15:0] ow_s;                      // … its S
     reg  [TXA-1:0] rv_o;                          // next output byte in txbuf
     reg  signed [19:0] rv_noise;                  // read noise of the conversion
     reg  [10:0] rv_eg;
@@ -1287,7 +1290,7 @@ module xp_board #(
         F_FCODE:   gen_w = {62'd0, r_fcode};
         F_FLEN:    gen_w = {32'd0, f_len};
         F_LAST4:   gen_w = {32'd0, f_last4};
-        F_RXCRC:   gen_w = {32'd0, f_len};                 // (S_CHECK put rx_crc there)
+        F_RXCRC:   gen_w = {32'd0, hdr[3], hdr[2], hdr[1], hdr[0]};  // (S_CHECK put rx_crc there)
         F_PLEN:    gen_w = {{(63 - RXA){1'b0}}, plen_n};
         F_WANT:    gen_w = {{(64 - WANTW){1'b0}}, r_want};
         F_OFF:     gen_w = {{(63 - RXA){1'b0}}, e_off};
@@ -1465,8 +1468,6 @@ module xp_board #(
             end
             if (frame_end) begin
                 dec_tready <= 1'b0;
-                f_len <= frame_len;
-                f_incomplete <= frame_incomplete;
                 state <= S_CHECK;
             end
         end
@@ -1486,7 +1487,10 @@ module xp_board #(
             end else if (f_last4 != rx_crc) begin
                 r_status <= ST_CRC;
                 r_plen <= 8;
-                f_len <= rx_crc;                           // (the reply's; the unit's is next)
+                hdr[0] <= rx_crc[7:0];                     // (the reply's; the unit's is next)
+                hdr[1] <= rx_crc[15:8];
+                hdr[2] <= rx_crc[23:16];
+                hdr[3] <= rx_crc[31:24];
             end else begin
                 cnt_add(0, 1, S_EXEC);                     // frames_ok += 1 (S_CNT), then run
                 cnt_dup <= 1'b0;
@@ -2205,16 +2209,13 @@ module xp_board #(
         // written out over the next two cycles while the next output runs: its activation
         // (xp_act) into the next layer's inputs (the a_bank port above), and S (flag 1) or
         // the last layer's activation into the reply, a byte a cycle. The codes come in
-        // order (one ADC), so S is cleared for the next output there.
+        // order (one ADC), so S is cleared for the next output when it is written.
         if (adc_valid) begin
+            rv_s <= rv_snext;
             if (ow_last) begin
-                ow_s <= rv_snext;
                 ow_j <= ow_pj;
                 ow_v <= 1'b1;
                 ow_step <= 1'b0;
-                rv_s <= 16'sd0;
-            end else begin
-                rv_s <= rv_snext;
             end
         end
         if (adc_valid && ow_last && !ma_last_go)           // (unless the next is its last too)
@@ -2226,19 +2227,20 @@ module xp_board #(
                 end else if (rv_flags || {1'b0, rv_l} + 4'd1 == net_l) begin
                     tw_en <= 1'b1;
                     tw_a <= {{(TXB - TXA){1'b0}}, rv_o};
-                    tw_d <= ow_raw ? ow_s[7:0] : rv_a;
-                    tx_hi <= ow_raw ? ow_s[15:8] : 8'd0;
+                    tw_d <= ow_raw ? rv_s[7:0] : rv_a;
                     ow_step <= 1'b1;
                 end else begin
                     ow_v <= 1'b0;
+                    rv_s <= 16'sd0;
                 end
             end else begin
                 tw_en <= 1'b1;
                 tw_a <= {{(TXB - TXA){1'b0}}, rv_o + 1'b1};
-                tw_d <= tx_hi;
+                tw_d <= ow_raw ? rv_s[15:8] : 8'd0;
                 rv_o <= rv_o + 2;
                 ow_v <= 1'b0;
                 ow_step <= 1'b0;
+                rv_s <= 16'sd0;
             end
         end
         // the checks' multiplier: a bit of mu_b a cycle (S_EXEC loads it)
@@ -2348,7 +2350,7 @@ module xp_board #(
     c_counter_carry: cover property (@(posedge clk) state == S_CNT && cnt_k >= 3'd2 && cnt_c);
     c_status_counter_over_255: cover property (@(posedge clk) state == S_GEN && gen_cnt &&
         gen_rd_done && gen_cnt_w[1:0] != 2'd0 && c_q != 8'd0);
-    c_run_relu_zero: cover property (@(posedge clk) ow_v && !ow_step && ly_act && ow_s < 0);
+    c_run_relu_zero: cover property (@(posedge clk) ow_v && !ow_step && ly_act && rv_s < 0);
 `endif
 endmodule
 `resetall
