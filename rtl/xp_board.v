@@ -81,8 +81,12 @@ module xp_board #(
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter [15:0] IMPL_VERSION = 16'd1,
     parameter integer ROUNDS_PER_CYCLE = 2, // of the Threefry engines
-    parameter integer MACS_PER_CYCLE = 8    // M: rows multiplied a cycle (divides ROWS); the
+    parameter integer MACS_PER_CYCLE = 8,   // M: rows multiplied a cycle (divides ROWS); the
                                             // conductances are M banks, row r in bank r mod M
+    parameter integer SERIAL_MAC = 0        // 1 (with M = 1, for a device without multipliers):
+                                            // a cell's product a bit of x a cycle, LSB first,
+                                            // up to its highest 1 (RUN: 1 + max(1, bits) cycles
+                                            // a cell instead of 1), no multiplier
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -144,6 +148,9 @@ module xp_board #(
     generate  // (the layer sizes are 13 bits: numerics §9's 4096 at most)
         if (MAX_WIDTH < 1 || MAX_WIDTH > 4096) begin : g_bad_param
             xp_board_MAX_WIDTH_out_of_range invalid_parameter();
+        end
+        if (SERIAL_MAC != 0 && (SERIAL_MAC != 1 || MACS_PER_CYCLE != 1)) begin : g_bad_serial
+            xp_board_SERIAL_MAC_needs_MACS_PER_CYCLE_1 invalid_parameter();
         end
     endgenerate
     localparam WIN_MAX = NRB_MAX * ROWS;            // n_in + bias ≤ this (§9)
@@ -337,7 +344,9 @@ module xp_board #(
     // always the payload length, and its want (r_want, or the offset below); ERR_RANGE's,
     // ERR_CONFLICT's and ERR_BATCH's value, which is always the request's field at the offset,
     // re-read from rxbuf (e_vk: u8, u16 or i16); the offset is e_k, plus po if e_rel (the
-    // checks that fail hold po); lo and hi (r_w2, r_w3), ERR_CONFLICT's earlier offset (r_w2)
+    // checks that fail hold po); lo and hi from their sources too (r_lh says which: the
+    // check tables' — xk_*, cf_*, whose inputs hold after a failed check —, the divider's
+    // quotient, or constants), ERR_CONFLICT's earlier offset (kept in r_want)
     localparam [1:0] VK_U8 = 2'd0, VK_U16 = 2'd1, VK_I16 = 2'd2;
     localparam WANT0 = RB + CB + 2 > BB + 14 ? RB + CB + 2 : BB + 14;  // 10 + 2·R·C, 3 + B·n_in
     localparam WANTW = WANT0 > 19 ? WANT0 : 19;                        // 4 + 6·65535
@@ -348,7 +357,10 @@ module xp_board #(
     reg [3:0]  e_k;
     reg [1:0]  e_vk;
     reg        e_sign;              // the i16 value's sign (its high byte, read in S_GEN)
-    reg signed [17:0] r_w2, r_w3;   // −2048 … 65535, sign-extended into the reply
+    localparam [3:0] LH_XK = 4'd0, LH_CF = 4'd1, LH_DV = 4'd2, LH_CONFL = 4'd3, LH_XMAX = 4'd4,
+                     LH_L = 4'd5, LH_SH = 4'd6, LH_OFF = 4'd7, LH_CMAX = 4'd8, LH_R = 4'd9,
+                     LH_C = 4'd10;
+    reg [3:0]  r_lh;                // where lo and hi come from (LH_*)
     reg [TXA-1:0] out_len, out_idx; // the reply being sent
     reg        out_err;
     reg [15:0] rv_i;                // RUN: vector being run
@@ -359,7 +371,6 @@ module xp_board #(
     reg [TXA-1:0] r_pre_from;       // body bytes from here on are in txbuf already (READ_CELLS
                                     // 7, RUN 18; 0: none)
     reg        gen_rd_done;         // t_q holds body byte r_idx (prewritten payloads)
-    reg [7:0]  tx_hi;               // the second byte of a pair (READ_CELLS: S_CELL_B2)
     wire [7:0] t_q;                 // txbuf read (S_GEN, S_RD)
     wire [7:0] c_q;                 // cnt_mem read (S_GEN: a STATUS reply's counter bytes)
     wire       t_re;
@@ -633,6 +644,17 @@ module xp_board #(
             if (mp_al[mb])
                 mp_sum = mp_sum + {{9{mp_p[mb][17]}}, mp_p[mb]};
     end
+    // SERIAL_MAC: the group read last cycle (one cell) is taken into sm_x (x, 0 for a row the
+    // layer does not drive) and sm_d (G+ − G−); then x's bits, LSB first: sm_d, doubled a
+    // cycle, is added to the block's sum for every 1, until no 1 is left (sm_x = 0). The next
+    // cell is read in the cycle of the last addition.
+    reg  [7:0]  sm_x;
+    reg  signed [16:0] sm_d;                      // (G+ − G−)·2^k: |·| < 2^16
+    wire        sm_last = SERIAL_MAC != 0 && sm_x[7:1] == 7'd0;   // no 1 left after this bit
+    wire        mac_idle = SERIAL_MAC == 0 || sm_x == 8'd0;       // every product added
+    wire        mac_acc = SERIAL_MAC != 0 ? !mp_valid && sm_x != 8'd0 : mp_valid;
+    wire signed [26:0] mac_add = SERIAL_MAC == 0 ? mp_sum :
+                                 sm_x[0] ? {{10{sm_d[16]}}, sm_d} : 27'sd0;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] rv_adc_w = {24'd0, rv_t} * COLS + rv_cc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -873,20 +895,19 @@ module xp_board #(
     // ERR_BATCH with hi Bmax (generated from run_bmax)
     /* verilator lint_off UNUSEDSIGNAL */ // lo, hi: bits 31 … 18 are sign copies
     task err_field(input [7:0] st, input [TXA-1:0] n, input rel, input [3:0] k, input [1:0] vk,
-                   input [31:0] lo, input [31:0] hi);
+                   input [3:0] lh);
         begin
             reply(st, n);
             e_rel <= rel;
             e_k <= k;
             e_vk <= vk;
             e_sign <= 1'b0;
-            r_w2 <= lo[17:0];
-            r_w3 <= hi[17:0];
+            r_lh <= lh;
         end
     endtask
     /* verilator lint_on UNUSEDSIGNAL */
-    task err_range(input rel, input [3:0] k, input [1:0] vk, input [31:0] lo, input [31:0] hi);
-        err_field(ST_RANGE, 14, rel, k, vk, lo, hi);
+    task err_range(input rel, input [3:0] k, input [1:0] vk, input [3:0] lh);
+        err_field(ST_RANGE, 14, rel, k, vk, lh);
     endtask
 
     // WRITE_CELLS / READ_CELLS: rows · cols of the rectangle, used once both are in range
@@ -1269,6 +1290,29 @@ module xp_board #(
         end
     end
     wire [2:0]  gen_b = gq[2:0] - gen_s[2:0];           // (fields are ≤ 8 bytes)
+    // an error's lo and hi (−2048 … 65535) from their sources (r_lh)
+    localparam [31:0] L_R32 = ROWS - 1, L_C32 = COLS - 1;
+    localparam [17:0] L_XMAX = {10'd0, XMAX}, L_CMAX = CMAX[17:0], L_R = L_R32[17:0],
+                      L_C = L_C32[17:0];
+    reg  [17:0] e_lo, e_hi;
+    always @* begin
+        e_lo = 18'd0;
+        e_hi = 18'd0;
+        case (r_lh)
+        LH_XK:    begin e_lo = {1'b0, xk_lo}; e_hi = {1'b0, xk_hi}; end
+        LH_CF:    begin e_lo = {1'b0, cf_lo}; e_hi = {1'b0, cf_hi}; end
+        LH_DV:    begin e_lo = 18'd1; e_hi = {1'b0, dv_n}; end
+        LH_CONFL: e_lo = {{(18 - 16){1'b0}}, r_want[15:0]};
+        LH_XMAX:  e_hi = L_XMAX;
+        LH_L:     begin e_lo = 18'd1; e_hi = 18'd8; end
+        LH_SH:    e_hi = 18'd31;
+        LH_OFF:   begin e_lo = 18'h3F800; e_hi = 18'd2047; end       // −2048 … 2047
+        LH_CMAX:  e_hi = L_CMAX;
+        LH_R:     e_hi = L_R;
+        LH_C:     e_hi = L_C;
+        default:  ;
+        endcase
+    end
     reg  [63:0] gen_w;
     always @* begin
         case (gen_f)
@@ -1295,8 +1339,8 @@ module xp_board #(
         F_WANT:    gen_w = {{(64 - WANTW){1'b0}}, r_want};
         F_OFF:     gen_w = {{(63 - RXA){1'b0}}, e_off};
         F_SIGN:    gen_w = {32'd0, {32{e_sign}}};       // (i32 fields: bytes 0 … 3)
-        F_LO:      gen_w = {32'd0, {14{r_w2[17]}}, r_w2};
-        F_HI:      gen_w = {32'd0, {14{r_w3[17]}}, r_w3};
+        F_LO:      gen_w = {32'd0, {14{e_lo[17]}}, e_lo};
+        F_HI:      gen_w = {32'd0, {14{e_hi[17]}}, e_hi};
         F_BMAX:    gen_w = {32'd0, run_bmax};
         default:   gen_w = 64'd0;
         endcase
@@ -1305,9 +1349,11 @@ module xp_board #(
 
     // ---- the memories' ports: one address per memory and cycle ----
     // RUN reads a group of M cells a cycle (S_RUN_MA)
-    wire        ma_issue = state == S_RUN_MA && rv_r < rv_rows;
+    wire        ma_issue = state == S_RUN_MA && rv_r < rv_rows &&
+                           (SERIAL_MAC == 0 || (!mp_valid && sm_last));
     // … and the cycle its output's last block goes to the ADC (S_RUN_MA below)
-    wire        ma_last_go = state == S_RUN_MA && !ma_issue && !mp_valid && rv_nd && adc_ready &&
+    wire        ma_last_go = state == S_RUN_MA && !ma_issue && !mp_valid && mac_idle && rv_nd &&
+                             adc_ready && ac_ready &&
                              {26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb};
     wire        cell_rd = state == S_CELL && op_i != op_n;          // a cell's stored pair
     wire        cell_wr = state == S_PR_WAIT && pr_valid && pr_sel;  // programmed
@@ -1590,11 +1636,11 @@ module xp_board #(
                 case (xk_kind)
                 XK_LMIN, XK_LEQ: err_len({{(32 - WANTW){1'b0}}, xk_x});
                 XK_STATE: reply(ST_STATE, 0);
-                XK_BATCH: err_field(ST_BATCH, 8, 0, 0, VK_U16, 0, 0);
+                XK_BATCH: err_field(ST_BATCH, 8, 0, 0, VK_U16, LH_XK);  // (Bmax: F_BMAX)
                 // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it reports
                 // is divided out (S_DIV) only then
                 XK_RC: div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
-                default: err_range(0, xk_k, xk_vk, {15'd0, xk_lo}, {15'd0, xk_hi});
+                default: err_range(0, xk_k, xk_vk, LH_XK);
                 endcase
             end else if (xk_kind == XK_STATE) begin
                 // RUN's Bmax, for the batch's check next (S_DIVD goes on to it)
@@ -1638,7 +1684,7 @@ module xp_board #(
                 /* verilator lint_off CMPCONST */ // constant with 8 DAC bits (not reached)
                 if (rb_q > XMAX)
                 /* verilator lint_on CMPCONST */
-                    err_range(1, 0, VK_U8, 0, {24'd0, XMAX});
+                    err_range(1, 0, VK_U8, LH_XMAX);
                 else
                     po <= po + 1;
             end else begin
@@ -1757,8 +1803,17 @@ module xp_board #(
         S_RUN_MA: begin
             // M MACs a cycle: the group read last cycle is accumulated while the next group
             // is read (every cell holds its conductances or its erased state)
-            if (mp_valid)
-                rv_acc <= rv_acc + mp_sum;
+            if (mac_acc)
+                rv_acc <= rv_acc + mac_add;
+            if (SERIAL_MAC != 0) begin
+                if (mp_valid) begin
+                    sm_x <= mp_al[0] ? mp_xl[0] : 8'd0;
+                    sm_d <= {{9{1'b0}}, mp_g[0][15:8]} - {{9{1'b0}}, mp_g[0][7:0]};
+                end else begin
+                    sm_x <= sm_x >> 1;
+                    sm_d <= sm_d <<< 1;
+                end
+            end
             if (ma_issue) begin                            // the banks read the group
                 mp_al <= ln_act;
                 mp_bl <= ln_bias;
@@ -1766,7 +1821,7 @@ module xp_board #(
                 rv_r <= rv_r + M11;
             end else begin
                 mp_valid <= 1'b0;
-                if (!mp_valid && rv_nd && adc_ready && ac_ready) begin
+                if (!mp_valid && mac_idle && rv_nd && adc_ready && ac_ready) begin
                     // all accumulated, noise drawn, the last block's conversion and the last
                     // activation done: the ADC takes rv_acc, the noise and the settings next
                     // cycle; the next block starts meanwhile (its sum is cleared in
@@ -1856,7 +1911,7 @@ module xp_board #(
                 if (plen_req < 1)
                     err_len(1);
                 else if (pb(0) < 1 || pb(0) > 8)
-                    err_range(0, 0, VK_U8, 1, 8);
+                    err_range(0, 0, VK_U8, LH_L);
                 else begin
                     c_l <= b_p0[3:0];
                     po <= 1;
@@ -1892,7 +1947,8 @@ module xp_board #(
                 // a tile entry in range: its earlier use (cu_q, read last cycle), then it is
                 // the layer's
                 if (!ci_commit && cu_q != 16'd0) begin
-                    err_field(ST_CONFLICT, 8, 1, 0, VK_U16, {16'd0, cu_q - 16'd1}, 0);
+                    err_field(ST_CONFLICT, 8, 1, 0, VK_U16, LH_CONFL);
+                    r_want <= {{(WANTW - 16){1'b0}}, cu_q - 16'd1};
                 end else begin                             // (c_used: the port below)
                     ci_ti <= ci_ti + 1'b1;
                     po <= po + 2;
@@ -1902,7 +1958,7 @@ module xp_board #(
             end else if (cf_short) begin                   // every field: its length, then
                 err_len_po(cf_len);                        // its range (cf_*, below)
             end else if (cf_bad) begin
-                err_range(1, cf_k, cf_vk, {15'd0, cf_lo}, {15'd0, cf_hi});
+                err_range(1, cf_k, cf_vk, LH_CF);
             end else begin
                 ci_f <= ci_f + 4'd1;
                 case (ci_f)
@@ -1933,9 +1989,9 @@ module xp_board #(
             // every column's shift and offset, in order, before anything is set: column op_i's
             // four bytes (at po = 6 + 4·op_i) are in win
             if (adc_shb > 31) begin
-                err_range(1, 1, VK_U8, 0, 31);
+                err_range(1, 1, VK_U8, LH_SH);
             end else if ($signed(adc_offw) < -16'sd2048 || $signed(adc_offw) > 16'sd2047) begin
-                err_range(1, 2, VK_I16, 32'hFFFFF800, 32'd2047);
+                err_range(1, 2, VK_I16, LH_OFF);
             end else if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
                 op_i <= 0;                                 // all pass: set them, from the first
                 po <= 6;
@@ -1964,7 +2020,7 @@ module xp_board #(
                 po <= 10;
                 fetch(10, 2, S_CELL);                      // the first cell's codes
             end else if ({24'd0, rb_q} > CMAX) begin
-                err_range(1, 0, VK_U8, 0, CMAX);
+                err_range(1, 0, VK_U8, LH_CMAX);
             end else begin
                 po <= po + 1;
             end
@@ -1973,13 +2029,13 @@ module xp_board #(
             // WRITE_LIST: every record, in order, before anything is programmed: record op_i
             // (at po = 4 + 6·op_i) is in win
             if (el_r >= ROWS) begin
-                err_range(1, 0, VK_U16, 0, ROWS - 1);
+                err_range(1, 0, VK_U16, LH_R);
             end else if (el_c >= COLS) begin
-                err_range(1, 2, VK_U16, 0, COLS - 1);
+                err_range(1, 2, VK_U16, LH_C);
             end else if ({24'd0, el_kp} > CMAX) begin
-                err_range(1, 4, VK_U8, 0, CMAX);
+                err_range(1, 4, VK_U8, LH_CMAX);
             end else if ({24'd0, el_km} > CMAX) begin
-                err_range(1, 5, VK_U8, 0, CMAX);
+                err_range(1, 5, VK_U8, LH_CMAX);
             end else if (op_i + 1 == op_n) begin
                 op_i <= 0;                                 // all pass: program them
                 po <= 4;
@@ -2019,10 +2075,8 @@ module xp_board #(
                 tw_a <= {{(TXB - TXA){1'b0}}, {{(TXA - 3){1'b0}}, 3'd7} + {op_i[TXA-2:0], 1'b0}};
 `ifdef XP_MUTANT_READ_SWAP
                 tw_d <= cell_g[7:0];                       // mutant (make cosim): − first
-                tx_hi <= cell_g[15:8];
 `else
                 tw_d <= cell_g[15:8];
-                tx_hi <= cell_g[7:0];
 `endif
                 state <= S_CELL_B2;
             end else begin
@@ -2072,7 +2126,11 @@ module xp_board #(
         S_CELL_B2: begin
             tw_en <= 1'b1;
             tw_a <= {{(TXB - TXA){1'b0}}, {{(TXA - 4){1'b0}}, 4'd8} + {op_i[TXA-2:0], 1'b0}};
-            tw_d <= tx_hi;
+`ifdef XP_MUTANT_READ_SWAP
+            tw_d <= cl_old[15:8];                          // (the mutant's + second)
+`else
+            tw_d <= cl_old[7:0];                           // G− (cl_old: the pair just read)
+`endif
             state <= S_CELL_WR;
         end
         S_CELL_WR: begin
@@ -2131,7 +2189,7 @@ module xp_board #(
                 xk_i <= xk_i + 3'd1;                       // the batch's check
                 state <= S_XCK;
             end
-            default: err_range(0, 6, VK_U16, 1, {15'd0, dv_n});
+            default: err_range(0, 6, VK_U16, LH_DV);
             endcase
         end
         S_FETCH: begin
@@ -2279,6 +2337,7 @@ module xp_board #(
         end
         if (rst) begin
             mu_b <= {MUB{1'b0}};
+            sm_x <= 8'd0;                                  // (SERIAL_MAC: no product pending)
             c_l <= 4'd0;                                   // (no payload's layers yet: a
                                                            // deterministic start for the tests)
             dec_tready <= 1'b0;
