@@ -286,9 +286,6 @@ module xp_board #(
     // the fields into the network's registers above (the request stays in rxbuf)
     reg [3:0]  c_l;                  // layers of the payload
     reg        ci_commit;            // 0: the checking walk; 1: the committing walk
-    reg        cur_bias;             // the layer being parsed: bias, n_in, n_out, tiles
-    reg [12:0] cur_nin, cur_nout;
-    reg [15:0] cur_ntiles;
     reg [12:0] prev_nout;            // the layer before's n_out
     // c_used (in lay_mem, below): a tile's first use in the payload, its offset + 1 (0: unused)
     wire [15:0] cu_q;
@@ -544,8 +541,10 @@ module xp_board #(
 
     // the cell operation: codes, device model, draws, old and new conductances
     reg  [CODE_BITS-1:0] cl_kp, cl_km;
-    reg  [1:0]  cl_sp, cl_sn;       // stuck classes
-    reg  [10:0] cl_fp, cl_fn;       // variations
+    // … its devices' stuck classes and variations: the device model's answer, which it holds
+    // until its next request (the next cell's)
+    wire [1:0]  cl_sp = dm_stuck_p, cl_sn = dm_stuck_n;
+    wire [10:0] cl_fp = dm_fv_p, cl_fn = dm_fv_n;
     reg  signed [8:0] cl_zp;        // the + device's draw
     reg  [15:0] cl_old;             // the stored pair before (programmed, or the erased state)
     reg  [GA-1:0] cl_addr;
@@ -1013,6 +1012,12 @@ module xp_board #(
 
     // CONFIGURE: the limits of the field being checked
     wire [15:0] cfg_nin = win_w4;                  // (the layer's fields: win[0 … 9])
+    // the layer being parsed: its bias, n_in, n_out and tiles, in win from its header's fetch
+    // to the end of its tile list (a tile entry is fetched into win[0 … 1]; bias is read
+    // before the first)
+    wire        cur_bias = win[1][0];
+    wire [12:0] cur_nin = win_w4[12:0], cur_nout = win_w6[12:0];
+    wire [15:0] cur_ntiles = win_w8;
     wire [2:0]  li = ci_l[2:0];                     // the layer being parsed (ci_l < 8 then)
     wire [31:0] cfg_win = WIN_MAX - {31'd0, cur_bias};
     /* verilator lint_off UNUSEDSIGNAL */ // ≤ 4096
@@ -1962,19 +1967,11 @@ module xp_board #(
             end else begin
                 ci_f <= ci_f + 4'd1;
                 case (ci_f)
-                4'd2: cur_bias <= win[1][0];
-                4'd6: begin
-                    cur_nin <= cfg_nin[12:0];
-                    if (ci_commit && ci_l == 0)
-                        net_nin0 <= cfg_nin[12:0];
-                end
-                4'd7: begin
-                    cur_nout <= win_w6[12:0];
-                    if (ci_commit)
-                        net_nout <= win_w6[12:0];     // (the last layer's: the last)
-                end
+                4'd6: if (ci_commit && ci_l == 0)
+                    net_nin0 <= cfg_nin[12:0];
+                4'd7: if (ci_commit)
+                    net_nout <= win_w6[12:0];         // (the last layer's: the last)
                 4'd8: begin
-                    cur_ntiles <= win_w8;
                     ci_ti <= 0;
                     po <= po + 10;
                     fetch(po + 10, 2, S_CFG);        // the first tile entry
@@ -2092,10 +2089,6 @@ module xp_board #(
         end
         S_DM_WAIT: begin
             if (dm_valid) begin
-                cl_sp <= dm_stuck_p;
-                cl_sn <= dm_stuck_n;
-                cl_fp <= dm_fv_p;
-                cl_fn <= dm_fv_n;
                 pr_sel <= 1'b0;
                 pr_req <= 1'b1;
                 state <= S_PR;
