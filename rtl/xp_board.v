@@ -545,15 +545,18 @@ module xp_board #(
     // until its next request (the next cell's)
     wire [1:0]  cl_sp = dm_stuck_p, cl_sn = dm_stuck_n;
     wire [10:0] cl_fp = dm_fv_p, cl_fn = dm_fv_n;
-    reg  signed [8:0] cl_zp;        // the + device's draw
+    reg  [7:0]  cl_gp;              // the + device's new conductance (at its draw)
     reg  [15:0] cl_old;             // the stored pair before (programmed, or the erased state)
     reg  [GA-1:0] cl_addr;
     reg  [MB-1:0] cl_bank;
-    wire [7:0]  gp_new, gn_new;
-    xp_prog #(.CODE_BITS(CODE_BITS)) pgp (.k(cl_kp), .fv(cl_fp), .z(cl_zp), .s_prog(s_prog),
-        .stuck(cl_sp != 2'd0), .stuck_val(cl_sp == 2'd2 ? 8'd255 : 8'd0), .g(gp_new));
-    xp_prog #(.CODE_BITS(CODE_BITS)) pgn (.k(cl_km), .fv(cl_fn), .z(pr_z), .s_prog(s_prog),
-        .stuck(cl_sn != 2'd0), .stuck_val(cl_sn == 2'd2 ? 8'd255 : 8'd0), .g(gn_new));
+    // one programming unit for both devices: the + device's at its draw (pr_sel 0, kept in
+    // cl_gp), the − device's at its own (pr_sel 1: the pair is written then)
+    wire [7:0]  g_new;
+    wire [1:0]  cl_s = pr_sel ? cl_sn : cl_sp;
+    xp_prog #(.CODE_BITS(CODE_BITS)) pg1 (.k(pr_sel ? cl_km : cl_kp), .fv(pr_sel ? cl_fn : cl_fp),
+        .z(pr_z), .s_prog(s_prog), .stuck(cl_s != 2'd0), .stuck_val(cl_s == 2'd2 ? 8'd255 : 8'd0),
+        .g(g_new));
+    wire [7:0]  gp_new = cl_gp, gn_new = g_new;       // (read at the − device's draw)
 
     // ---- RUN: the MVM datapath (numerics §7–§9), MACS_PER_CYCLE rows of a column a cycle ----
     localparam [7:0] XMAX = (8'd1 << DAC_BITS) - 8'd1;
@@ -2104,7 +2107,7 @@ module xp_board #(
         S_PR_WAIT: begin
             if (pr_valid) begin
                 if (!pr_sel) begin                         // the + draw: keep it, draw −
-                    cl_zp <= pr_z;
+                    cl_gp <= g_new;
                     pr_sel <= 1'b1;
                     pr_req <= 1'b1;
                     state <= S_PR;
