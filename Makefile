@@ -241,7 +241,9 @@ $(BUILD)/t_bench_cmodel.o: | $(BUILD)/.deps.stamp
 # Steps (scripts/run-tests.sh keeps going after a failure and closes with "N passed, N failed"):
 # unit tests; the checked-in vectors equal a fresh generation and replay on the model; the
 # independent Python implementation replays them too and catches a corrupted expectation;
-# every mutant of the model fails the replay; the -Werror build and cppcheck; a benchmark
+# every mutant of the model fails the replay; the -Werror build and cppcheck; both boards
+# synthesised within their area baselines, and the HX8K's bitstream built (placed, routed,
+# its timing met, within constraints/hx8k.baseline.json: about 4 minutes); a benchmark
 # smoke run (no timing is asserted).
 TEST_STEPS = \
   $(foreach t,$(CMOCKA_TESTS) $(HOST_TESTS),"$(t)=XP_SEED=$(SEED) $(BUILD)/$(t)") \
@@ -255,6 +257,7 @@ TEST_STEPS = \
   "tty=bash tests/test_tty.sh $(BUILD) $(SEED)" \
   "boards=bash tests/test_boards.sh $(BUILD)" \
   "fpga-synth=$(MAKE) --no-print-directory -j2 DEPS=0 synth-check" \
+  "fpga-hx8k=$(MAKE) --no-print-directory DEPS=0 bitstream BOARD=hx8k" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
   "protocol-indep=$(MAKE) --no-print-directory DEPS=0 protocol-indep" \
   "vectors=$(MAKE) --no-print-directory DEPS=0 check-vectors" \

@@ -8,7 +8,9 @@
  * Purpose: the pins around xp_board_uart on the second, smaller target. The HX8K has neither
  * SPRAM nor DSPs: the conductances live in block RAM, so the board has fewer cells than the
  * iCEBreaker (its INFO says how many; xpnn compile and load refuse a network that does not
- * fit), and the multipliers are built from logic. It runs straight from the 12 MHz oscillator
+ * fit), and the few multipliers left are built from logic; a cell's product is formed a bit
+ * of x a cycle (SERIAL_MAC = 1: 2 … 9 cycles a cell instead of a LUT multiplier, part of what
+ * fitting the device took: docs/boards.md). It runs straight from the 12 MHz oscillator
  * (J3) at 1 Mbaud (CLKS_PER_BIT = 12, 0 % error). Reset: synchronous release RST_CYCLES cycles
  * after configuration. LEDs (active high): D2 heartbeat, D3 link activity, D4 error seen (a bad
  * stop bit or a receive FIFO overrun; sticky until reconfiguration), D5 out of reset.
