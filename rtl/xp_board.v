@@ -1905,10 +1905,10 @@ module xp_board #(
             // CONFIGURE, one field a cycle (§4.5): its length, then its range, by one check
             // (cf_*): a layer's act, bias, amul, ash, n_in (= the layer before's n_out, then its
             // range), n_out, tiles (= NEED), then each tile entry (its range, then — a cycle
-            // later, CF_USED — its earlier use). The checking walk (ci_commit 0) keeps the layer
-            // being parsed (cur_*); the committing walk (ci_commit 1) meets the same fields and
-            // passes the same checks (the conflict check aside: c_used is filled), and writes
-            // them into the network (lay_mem, net_tiles)
+            // later, CF_USED — its earlier use). The checking walk (ci_commit 0) reads the layer
+            // being parsed from win (cur_*); the committing walk (ci_commit 1) meets the same
+            // fields and passes the same checks (the conflict check aside: c_used is filled),
+            // and writes them into the network (lay_mem, net_tiles)
             if (ci_f == CF_CLR) begin
                 // (c_used cleared, a tile a cycle: the port below; first, before c_l, the
                 // layers of the payload, is read)
