@@ -20,7 +20,12 @@
  * programming with its noise (numerics §6), and the MVM datapath of §7–§9: per output and row
  * block, the tile column's ADC errors and this inference's read noise (one Threefry draw each),
  * the MAC loop over the block's rows, the ADC (xp_adc), the digital sum over row blocks, the
- * activation (xp_act) into a ping-pong input buffer for the next layer.
+ * activation (xp_act) into a ping-pong input buffer for the next layer. STREAM_RUN (1 by
+ * default): a RUN request's first layer is run a row block at a time while the request still
+ * arrives (vector 0, every block but the last, the outputs' S so far in a block RAM), and the
+ * RUN goes on from there once the frame has passed its checks; nothing it touches is visible
+ * if the frame is not run (docs/boards.md, "Performance"), so it changes when reply bytes go
+ * out, never which.
  *
  * MACS_PER_CYCLE (M, 8 by default): the conductances are M banks (row r of the tile rows in
  * bank r mod M), so a cycle reads M rows of a column, and the group read the cycle before is
@@ -83,10 +88,14 @@ module xp_board #(
     parameter integer ROUNDS_PER_CYCLE = 2, // of the Threefry engines
     parameter integer MACS_PER_CYCLE = 8,   // M: rows multiplied a cycle (divides ROWS); the
                                             // conductances are M banks, row r in bank r mod M
-    parameter integer SERIAL_MAC = 0        // 1 (with M = 1, for a device without multipliers):
+    parameter integer SERIAL_MAC = 0,       // 1 (with M = 1, for a device without multipliers):
                                             // a cell's product a bit of x a cycle, LSB first,
                                             // up to its highest 1 (RUN: 1 + max(1, bits) cycles
                                             // a cell instead of 1), no multiplier
+    parameter integer STREAM_RUN = 1        // 1: a RUN request's first layer is run a row block
+                                            // at a time while the request still arrives
+                                            // (speculatively, committed only if the frame is
+                                            // executed; below); 0: after the frame (no S memory)
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -180,7 +189,7 @@ module xp_board #(
     // unseen while a reply is going out (found by xpnn-conform's resync_garbage on the
     // virtual board).
     wire        rx_ready;
-    wire        rx_open;            // = the engine is in S_RX (below)
+    wire        rx_open;            // = a frame is being received (rx_on, below)
     assign s_tready = rx_ready && rx_open;
     xp_cobs_rx #(.MAX_LEN(32'hFFFFFFFE)) rx (
         .clk(clk), .rst(rst),
@@ -305,13 +314,15 @@ module xp_board #(
                      S_PR_WAIT = 6'd18, S_CELL_WR = 6'd19, S_RUN_XCK = 6'd20, S_RUN_V = 6'd21,
                      S_RUN_J = 6'd22, S_RUN_QW = 6'd23, S_RUN_MA = 6'd24,
                      S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_LD = 6'd27, S_XCK = 6'd28,
-                     S_RUN_X0 = 6'd29,
+                     S_RUN_X0 = 6'd29, S_SP_V = 6'd30,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
                      S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
-                     S_CNT = 6'd37;
+                     S_CNT = 6'd37, S_SP_J = 6'd38;
     reg [5:0]  state;
     reg [5:0]  f_ret;               // the state a fetch returns to
-    assign rx_open = state == S_RX && !frame_end;
+    reg        rx_on;               // a frame is being received (S_RX, and the speculative
+                                    // RUN's states beside it)
+    assign rx_open = rx_on && !frame_end;
     reg [RXA:0] rx_n;               // bytes stored of the current frame (≤ RXCAP)
     reg [7:0]  f_cmd, f_seq;        // bytes 0 and 1 as received (FF / 00 if absent)
     reg [31:0] f_last4;             // the frame's last four bytes (its CRC, little-endian)
@@ -478,7 +489,7 @@ module xp_board #(
     wire [7:0]  gen_byte = r_crcn != 3'd0 ? tx_crc[8 * (r_crcn - 3'd1) +: 8] :
                            gen_pre ? t_q : gen_cnt ? c_q : gen_rx ? rb_q : gen_fb;
     wire [TXA-1:0] body_len = {{(TXA - 3){1'b0}}, 3'd7} + r_plen;
-    assign idle = state == S_RX && !enc_tvalid && !m_tvalid;
+    assign idle = state == S_RX && rx_on && !enc_tvalid && !m_tvalid;
 
     // ---- the device model and the programming draws ----
     reg         dm_req;
@@ -593,6 +604,31 @@ module xp_board #(
     reg         rv_nd;                            // the read noise is drawn
     reg         rv_qa, rv_na;                     // column query, noise draw accepted
     reg         mp_valid;                         // MAC pipeline: a cell read in flight
+    // STREAM_RUN: while a RUN request arrives, layer 0's row blocks whose inputs are in are run
+    // for vector 0 (sp_on), block-major: every output's column of the block, its code added to
+    // the output's S so far in s_mem (xp_ram_dp below). The last block is left to the RUN, which
+    // starts vector 0's outputs at block sp_rb with S from s_mem. Nothing a reply or the state
+    // shows is touched (N, the counters, txbuf: only s_mem, the layer-0 input half, and the ADC
+    // errors computed on first use, device constants), so a frame that turns out not to run
+    // (an error, a duplicate) leaves no trace; the next frame starts over (next_frame).
+    reg         sp_on_r, sp_ld;                   // running a speculative block; layer 0's
+                                                  // words loaded for it
+    reg  [5:0]  sp_rb_r;                          // blocks run speculatively (the RUN's first)
+    wire        sp_on = STREAM_RUN != 0 && sp_on_r;
+    wire [5:0]  sp_rb = STREAM_RUN != 0 ? sp_rb_r : 6'd0;
+    /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
+    wire [31:0] sp_xn_w = {26'd0, sp_rb} * ROWS;  // their inputs, copied
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [12:0] sp_xn = sp_xn_w[12:0];
+    // block sp_rb's inputs (request bytes 5 + sp_rb·R … 4 + (sp_rb + 1)·R) have arrived
+    wire        sp_go = {{(31 - RXA){1'b0}}, rx_n} >= sp_xn_w + ROWS + 5;
+    // the conversion in flight (one at a time): its output column, whether S so far comes
+    // from s_mem (a speculative block after the first, or the RUN's first block after them),
+    // whether it is speculative (its S goes back into s_mem)
+    reg         cv_busy, cv_q, cv_spec;
+    /* verilator lint_off UNUSEDSIGNAL */ // (s_mem's address bits of it)
+    reg  [12:0] cv_j;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [12:0] rl_nin = ly_nin, rl_nout = ly_nout;
     wire        rl_bias = ly_bias;
     /* verilator lint_off UNUSEDSIGNAL */ // wide arithmetic, used in part
@@ -677,7 +713,9 @@ module xp_board #(
         .s_gain(set_gain), .s_eg(rv_eg), .s_shift(set_shift),
         .s_off(adc_offe), .m_valid(adc_valid), .m_code(adc_code)
     );
-    wire signed [15:0] rv_snext = rv_s + {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
+    wire signed [15:0] sm_q;                          // s_mem's word at cv_j (read at adc_go)
+    wire signed [15:0] rv_snext = (STREAM_RUN != 0 && cv_q ? sm_q : rv_s) +
+                                  {{(16 - ADC_BITS){adc_code[ADC_BITS-1]}}, adc_code};
     // a RELU output's DAC code, from its S as its last code comes (the unit is sequential:
     // max(8, ash) cycles; the ADC starts a block only when it is free, so it is free when the
     // next output's last code comes, and ow_v's writes wait for it)
@@ -787,7 +825,22 @@ module xp_board #(
             rx_crc_clear <= 1'b1;
             r_idx <= 0;
             r_crcn <= 3'd0;
+            rx_on <= 1'b1;
+            sp_rb_r <= 6'd0;
+            sp_ld <= 1'b0;
             state <= S_RX;
+        end
+    endtask
+
+    // RUN: a row block of output column rv_j starts (its ADC settings, errors, noise draw, MACs)
+    task block_start;
+        begin
+            state <= S_RUN_QW;
+            rv_qa <= 1'b0;
+            rv_na <= 1'b0;
+            rv_nd <= 1'b0;
+            rv_r <= 0;
+            rv_acc <= 0;
         end
     endtask
 
@@ -1140,6 +1193,8 @@ module xp_board #(
     wire [31:0] adc_a_w = {16'd0, op_t} * COLS + {16'd0, op_c0} + {{(32 - OPW){1'b0}}, op_i};
     wire [31:0] cl_vrow_w = {24'd0, cl_t} * ROWS + {22'd0, cl_r};
     wire [31:0] x0_word_w = {19'd0, rv_xn} / M;
+    wire [31:0] x0_end_w = ({26'd0, rv_rb} + 32'd1) * ROWS;           // (a speculative block's)
+    wire [12:0] x0_end = sp_on ? x0_end_w[12:0] : ly_nin;             // S_RUN_X0 copies to here
     wire [31:0] out_word_w = {19'd0, ow_j} / M;
     wire [31:0] x0_bank_w = {19'd0, rv_xn} % M;
     wire [31:0] out_bank_w = {19'd0, ow_j} % M;
@@ -1391,7 +1446,7 @@ module xp_board #(
         a_wa = state == S_RUN_X0 ? {1'b1, x0_word_w[ABA-2:0]} : {!ab_src, out_word_w[ABA-2:0]};
         a_wd = state == S_RUN_X0 ? rb_q : rv_a;
         for (bk = 0; bk < M; bk = bk + 1)
-            a_we[bk] = (state == S_RUN_X0 && rv_xn != ly_nin && x0_bank_w == bk) ||
+            a_we[bk] = (state == S_RUN_X0 && rv_xn != x0_end && x0_bank_w == bk) ||
                        (ow_v && !ow_step && ac_ready && out_bank_w == bk);
         // ADC settings: cleared (RESET, power-up), set (SET_ADC), read for a block (RUN);
         // ADC errors: cleared at power-up, written when computed
@@ -1451,15 +1506,16 @@ module xp_board #(
     // the loops that stream the request a byte a cycle: the byte at po + 1 while the one at po
     // is checked (S_CODE_CK, S_RUN_XCK) or copied (S_RUN_X0), a vector's first input in S_RUN_V
     always @* begin
-        rb_we = state == S_RX && dec_tvalid && dec_tready && rx_n < RXCAP[RXA:0];
+        rb_we = rx_on && dec_tvalid && dec_tready && rx_n < RXCAP[RXA:0];
         rb_wa = rx_n[RXA-1:0];
         rb_re = (state == S_FETCH && f_k != f_n) || state == S_CODE_CK || state == S_RUN_XCK ||
-                state == S_RUN_V || (state == S_RUN_X0 && rv_xn != ly_nin) ||
+                state == S_RUN_V || state == S_SP_V || (state == S_RUN_X0 && rv_xn != x0_end) ||
                 (state == S_GEN && gen_rx && !gen_rd_done);
         rb_ra = state == S_FETCH ? f_a :
                 state == S_GEN ? e_off[RXA-1:0] +
                                  {{(RXA - 2){1'b0}}, r_idx == gen_vpos ? 2'd2 : 2'd3} :
-                po[RXA-1:0] + {{(RXA - 2){1'b0}}, state == S_RUN_V ? 2'd2 : 2'd3};
+                po[RXA-1:0] + {{(RXA - 2){1'b0}},
+                               state == S_RUN_V || state == S_SP_V ? 2'd2 : 2'd3};
     end
     xp_ram_dp #(.W(8), .DEPTH(RXCAP)) rxbuf (
         .clk(clk), .we(rb_we), .wa(rb_wa), .wd(dec_tdata), .wm(8'hFF),
@@ -1467,6 +1523,18 @@ module xp_board #(
     xp_ram_dp #(.W(25), .DEPTH(TCOLS)) adc_set (
         .clk(clk), .we(s_we), .wa(s_wa), .wd(s_wd), .wm({25{1'b1}}),
         .re(se_re), .ra(rv_adc), .q(s_q));
+    // STREAM_RUN: layer 0's S so far of every output after the speculative blocks (read at a
+    // conversion's start, written when a speculative one's code comes)
+    generate
+        if (STREAM_RUN != 0) begin : g_smem
+            xp_ram_dp #(.W(16), .DEPTH(MAX_WIDTH)) s_mem (
+                .clk(clk), .we(adc_valid && cv_spec), .wa(cv_j[$clog2(MAX_WIDTH)-1:0]),
+                .wd(rv_snext), .wm(16'hFFFF), .re(adc_go), .ra(cv_j[$clog2(MAX_WIDTH)-1:0]),
+                .q(sm_q));
+        end else begin : g_no_smem
+            assign sm_q = 16'sd0;
+        end
+    endgenerate
     xp_ram_dp #(.W(23), .DEPTH(TCOLS)) adc_err (
         .clk(clk), .we(e_we), .wa(e_wa), .wd(e_wd), .wm({23{1'b1}}),
         .re(se_re), .ra(rv_adc), .q(e_q));
@@ -1502,8 +1570,9 @@ module xp_board #(
         pr_req <= 1'b0;
         adc_go <= 1'b0;
         tw_en <= 1'b0;
-        case (state)
-        S_RX: begin
+        // frame reception, a byte a cycle: in S_RX, and (STREAM_RUN) beside a RUN's first
+        // layer run speculatively while the request arrives (S_RX below)
+        if (rx_on) begin
             dec_tready <= 1'b1;
             if (dec_tvalid && dec_tready) begin
                 if (rx_n < RXCAP[RXA:0])                   // (rxbuf: the port above)
@@ -1522,7 +1591,51 @@ module xp_board #(
             end
             if (frame_end) begin
                 dec_tready <= 1'b0;
+                rx_on <= 1'b0;
+            end
+        end
+        case (state)
+        S_RX: begin
+            // the frame's end: its checks (once a speculative block is finished: its states
+            // come back here); before it, a RUN request's next row block of layer 0 whose
+            // inputs have all arrived is run (STREAM_RUN, below), the last block excepted
+            if (!rx_on) begin
                 state <= S_CHECK;
+            end else if (STREAM_RUN != 0 && f_cmd == CMD_RUN && net_l != 4'd0 && sp_go) begin
+                if (!sp_ld) begin                          // layer 0's words first
+                    sp_ld <= 1'b1;
+                    rv_l <= 0;
+                    rv_tbase <= 0;
+                    ab_src <= 1'b1;                        // (layer 0 reads half 1)
+                    rd_mode <= 1'b1;
+                    rn_n <= infer;                         // (vector 0's inference index)
+                    ly_k <= 3'd0;
+                    ly_ret <= S_RX;
+                    state <= S_RUN_LD;
+                end else if ({26'd0, sp_rb} + 32'd1 < {26'd0, rl_nrb}) begin
+                    sp_on_r <= 1'b1;                         // block sp_rb: its inputs copied,
+                    rv_rb <= sp_rb;                        // then every output's column of it
+                    rv_xn <= sp_xn;
+                    po <= sp_xn_w[RXA:0] + 3;
+                    state <= S_SP_V;
+                end
+            end
+        end
+        S_SP_V: begin
+            // a speculative block's first input is read (the port reads in S_SP_V): copied
+            state <= S_RUN_X0;
+        end
+        S_SP_J: begin
+            // a speculative block's next output column; after the last, once its code is in
+            // s_mem, back to the reception
+            if (rv_j == rl_nout) begin
+                if (!cv_busy && !adc_go) begin
+                    sp_rb_r <= sp_rb + 6'd1;
+                    sp_on_r <= 1'b0;
+                    state <= S_RX;
+                end
+            end else begin
+                block_start;
             end
         end
         S_CHECK: begin
@@ -1699,7 +1812,8 @@ module xp_board #(
                 rn_n <= infer;                            // vector 0's inference index
                 rv_o <= 18;
                 rv_i <= 0;
-                po <= 3;                                  // vector 0's first input
+                po <= sp_xn_w[RXA:0] + 3;                 // vector 0's first input not
+                                                          // copied yet (STREAM_RUN: sp_xn)
                 state <= S_RUN_V;
             end
         end
@@ -1714,7 +1828,7 @@ module xp_board #(
                 rv_tbase <= 0;
                 ab_src <= 1'b1;                           // layer 0 reads half 1
                 rv_j <= 0;
-                rv_xn <= 0;
+                rv_xn <= rv_i == 0 ? sp_xn : 13'd0;
                 rv_s <= 16'sd0;
                 ly_k <= 3'd0;                             // layer 0's words, then its inputs
                 ly_ret <= S_RUN_X0;                       // (rb_q holds the first: the
@@ -1724,8 +1838,9 @@ module xp_board #(
         S_RUN_X0: begin
             // the vector's inputs into the input banks, one a cycle (the memory ports above:
             // the one at po, read the cycle before, is written while the next is read)
-            if (rv_xn == ly_nin) begin                    // (layer 0's, loaded)
-                state <= S_RUN_J;
+            if (rv_xn == x0_end) begin                    // (layer 0's, loaded)
+                rv_j <= 0;                                // (S_RUN_V cleared it for the RUN)
+                state <= sp_on ? S_SP_J : S_RUN_J;
             end else begin
                 rv_xn <= rv_xn + 1'b1;
                 po <= po + 1;
@@ -1751,13 +1866,9 @@ module xp_board #(
                     state <= S_RUN_LD;
                 end
             end else begin
-                rv_rb <= 0;
-                state <= S_RUN_QW;
-                rv_qa <= 1'b0;
-                rv_na <= 1'b0;
-                rv_nd <= 1'b0;
-                rv_r <= 0;
-                rv_acc <= 0;
+                // (vector 0's layer 0 after a speculation: at its first block not run)
+                rv_rb <= rv_l == 3'd0 && rv_i == 16'd0 ? sp_rb : 6'd0;
+                block_start;
             end
         end
         S_RUN_LD: begin
@@ -1835,7 +1946,19 @@ module xp_board #(
                     // cycle; the next block starts meanwhile (its sum is cleared in
                     // S_RUN_QW), its code is added to S when it comes (below)
                     adc_go <= 1'b1;
-                    if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
+                    cv_j <= rv_j;
+                    cv_spec <= sp_on;
+`ifdef XP_MUTANT_SPEC_S
+                    cv_q <= sp_on && rv_rb != 6'd0;        // mutant (make cosim): the RUN
+                                                           // forgets the speculative blocks' S
+`else
+                    cv_q <= sp_on ? rv_rb != 6'd0 :
+                            rv_l == 3'd0 && rv_i == 16'd0 && sp_rb != 6'd0 && rv_rb == sp_rb;
+`endif
+                    if (sp_on) begin                       // (never the layer's last block)
+                        rv_j <= rv_j + 1'b1;
+                        state <= S_SP_J;
+                    end else if ({26'd0, rv_rb} + 32'd1 == {26'd0, rl_nrb}) begin
                         ow_last <= 1'b1;                   // the output's last: written when
                         ow_pj <= rv_j;                     // it comes (below); the next
                                                            // output starts meanwhile
@@ -2265,13 +2388,18 @@ module xp_board #(
         // the last layer's activation into the reply, a byte a cycle. The codes come in
         // order (one ADC), so S is cleared for the next output when it is written.
         if (adc_valid) begin
-            rv_s <= rv_snext;
+            if (!cv_spec)                                  // (a speculative one: into s_mem)
+                rv_s <= rv_snext;
             if (ow_last) begin
                 ow_j <= ow_pj;
                 ow_v <= 1'b1;
                 ow_step <= 1'b0;
             end
         end
+        if (adc_valid)
+            cv_busy <= 1'b0;
+        if (adc_go)
+            cv_busy <= 1'b1;
         if (adc_valid && ow_last && !ma_last_go)           // (unless the next is its last too)
             ow_last <= 1'b0;
         if (ow_v) begin
@@ -2342,6 +2470,10 @@ module xp_board #(
             boot_id <= BOOT_ID;                            // (the counters: S_CLEAR)
             ow_last <= 1'b0;
             ow_v <= 1'b0;
+            sp_on_r <= 1'b0;
+            cv_busy <= 1'b0;
+            cv_spec <= 1'b0;
+            cv_q <= 1'b0;
             bi_busy <= 1'b0;
             bi_fin <= 1'b0;
             have_last <= 1'b0;
@@ -2349,6 +2481,7 @@ module xp_board #(
             gen_rd_done <= 1'b0;
             clr_i <= 0;
             next_frame;
+            rx_on <= 1'b0;
             state <= S_CLEAR;                              // erase first, then take frames
         end
     end
@@ -2406,6 +2539,16 @@ module xp_board #(
     c_status_counter_over_255: cover property (@(posedge clk) state == S_GEN && gen_cnt &&
         gen_rd_done && gen_cnt_w[1:0] != 2'd0 && c_q != 8'd0);
     c_run_relu_zero: cover property (@(posedge clk) ow_v && !ow_step && ly_act && rv_s < 0);
+    // STREAM_RUN: a block run while the request arrives (the random networks here have at most
+    // two row blocks, so one a request: the UART virtual board's 784-input layer has six); a
+    // RUN that goes on from it; a frame that ended during a speculative block; one answered
+    // with an error after all (bad CRC, wrong length, …)
+    c_spec_block: cover property (@(posedge clk) state == S_SP_J && rv_j == rl_nout && !cv_busy &&
+        !adc_go);
+    c_spec_run_goes_on: cover property (@(posedge clk) state == S_RUN_J && rv_j != rl_nout &&
+        rv_l == 3'd0 && rv_i == 16'd0 && sp_rb != 6'd0);
+    c_spec_frame_ends_under_block: cover property (@(posedge clk) sp_on && !rx_on);
+    c_spec_discarded: cover property (@(posedge clk) cv_reply && sp_rb != 6'd0 && r_status != ST_OK);
 `endif
 endmodule
 `resetall

@@ -26,6 +26,7 @@ module xp_board_uart #(
     parameter [31:0] BUILD_HASH = 32'd0, // INFO build_hash (the bitstream's commit)
     parameter integer MACS_PER_CYCLE = 8,
     parameter integer SERIAL_MAC = 0,   // 1: a cell's product a bit a cycle (xp_board)
+    parameter integer STREAM_RUN = 1,   // 1: RUN's first layer runs while the request arrives
     parameter CLKS_PER_BIT = 8,         // f_clk / baud, ≥ 4 (8: 24 MHz → 3 Mbaud)
     parameter RX_FIFO = 512             // receive FIFO bytes, a power of two
 ) (
@@ -105,7 +106,7 @@ module xp_board_uart #(
                .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MAX_WIDTH(MAX_WIDTH),
                .BOOT_ID(BOOT_ID),
                .BUILD_HASH(BUILD_HASH), .MACS_PER_CYCLE(MACS_PER_CYCLE),
-               .SERIAL_MAC(SERIAL_MAC)) board (
+               .SERIAL_MAC(SERIAL_MAC), .STREAM_RUN(STREAM_RUN)) board (
         .clk(clk), .rst(rst), .dseed(dseed), .p_sa0(p_sa0), .p_samax(p_samax), .s_var(s_var),
         .s_prog(s_prog), .s_read(s_read), .s_gain(s_gain), .s_off(s_off),
         .s_tdata(f_q), .s_tvalid(f_qv), .s_tready(b_tready),

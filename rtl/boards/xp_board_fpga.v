@@ -20,6 +20,7 @@ module xp_board_fpga #(
     parameter MAX_WIDTH = 1024,        // widest layer (INFO max_width): the input buffers' size
     parameter MACS_PER_CYCLE = 4,      // cells a cycle
     parameter SERIAL_MAC = 0,          // 1: a cell's product a bit a cycle (no multiplier)
+    parameter STREAM_RUN = 1,          // 1: RUN's first layer runs while the request arrives
     parameter CLKS_PER_BIT = 8,        // f_clk / baud
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter HEARTBEAT_BITS = 24,     // LED timings, as powers of two of the clock period
@@ -41,7 +42,8 @@ module xp_board_fpga #(
     xp_board_uart #(
         .ROWS(ROWS), .COLS(COLS), .TILES(TILES), .MAX_REQUEST(MAX_REQUEST),
         .MAX_REPLY(MAX_REPLY), .MAX_BATCH(MAX_BATCH), .MAX_WIDTH(MAX_WIDTH), .BUILD_HASH(BUILD_HASH),
-        .MACS_PER_CYCLE(MACS_PER_CYCLE), .SERIAL_MAC(SERIAL_MAC), .CLKS_PER_BIT(CLKS_PER_BIT)
+        .MACS_PER_CYCLE(MACS_PER_CYCLE), .SERIAL_MAC(SERIAL_MAC), .STREAM_RUN(STREAM_RUN),
+        .CLKS_PER_BIT(CLKS_PER_BIT)
     ) board (
         .clk(clk), .rst(rst),
         .dseed(64'd1), .p_sa0(17'd655), .p_samax(17'd328), .s_var(10'd51), .s_prog(10'd32),
