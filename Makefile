@@ -54,7 +54,7 @@ all: $(BUILD)/libxpcmodel.a $(BUILD)/libxpnn.a $(TOOLS) $(TEST_BINS) $(HOST_TEST
 help:
 	@echo "make            build the C model, tools and tests into $(BUILD)/"
 	@echo "make test       install missing packages, build, run every test (SEED=$(SEED))"
-	@echo "make cosim      the RTL against the C model under Verilator (rtl/README.md); WAVES=1: FST"
+	@echo "make cosim      the RTL (and the HX8K's synthesised netlist) against the C model under Verilator (rtl/README.md); WAVES=1: FST"
 	@echo "make lint       -Werror build, cppcheck, RTL lint (verilator -Wall), yosys synth and the iCE40 memory mapping"
 	@echo "make sanitize   unit tests and replay under ASan + UBSan, threaded runs under TSan"
 	@echo "make demo       train, compile, load onto the model board, evaluate (Fashion-MNIST)"
@@ -416,7 +416,8 @@ endif
 .PHONY: cosim-$(1)
 endef
 $(foreach u,$(COSIM_UNITS),$(eval $(call cosim_unit,$(u))))
-cosim: $(COSIM_UNITS:%=cosim-%)
+# (units listed in COSIM_ON_DEMAND are left to be run by hand: make cosim-U)
+cosim: $(addprefix cosim-,$(filter-out $(COSIM_ON_DEMAND),$(COSIM_UNITS)))
 .PHONY: cosim
 
 # The virtual board: the Verilated xp_board served on TCP by libxpnn's xpnn_serve.

@@ -1613,7 +1613,7 @@ module xp_board #(
                     ly_ret <= S_RX;
                     state <= S_RUN_LD;
                 end else if ({26'd0, sp_rb} + 32'd1 < {26'd0, rl_nrb}) begin
-                    sp_on_r <= 1'b1;                         // block sp_rb: its inputs copied,
+                    sp_on_r <= 1'b1;                       // block sp_rb: its inputs copied,
                     rv_rb <= sp_rb;                        // then every output's column of it
                     rv_xn <= sp_xn;
                     po <= sp_xn_w[RXA:0] + 3;

@@ -8,9 +8,11 @@
 // too short and too long, empty frames and garbage; the RTL's input has random gaps and its
 // output random backpressure. Each run is a random board: device seed, stuck probabilities
 // (up to 12 %, so that stuck devices are met), variation and programming noise.
-// Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH]]] — the geometry, bit widths,
-// request limit and widest layer the RTL was built with (-G…; default the reference
-// 128,64,8,8,4,8,1024,4096); XP_SEED seeds the streams and the board (printed). Below 4096,
+// Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH[,MAX_REPLY,MAX_BATCH]]]] — the
+// geometry, bit widths, request limit, widest layer, reply limit and batch limit the RTL was
+// built with (-G…, or a synthesised netlist's; default the reference
+// 128,64,8,8,4,8,1024,4096,1024,16); a third argument --no-width-goal drops the narrow board's
+// goal below (for a build whose few tiles rarely hold a layer max_width wide); XP_SEED seeds the streams and the board (printed). Below 4096,
 // CONFIGURE's n_in and n_out are often drawn at max_width − 1, max_width and max_width + 1.
 // Built with --trace-fst (make cosim-board WAVES=1), the run is written to $XP_WAVES as an FST
 // waveform.
@@ -83,8 +85,8 @@ static int coverage_check(const char *path) {
 
 // the RTL's parameters (rtl/xp_board.v defaults, or the geometry argument)
 static uint32_t MAX_REQUEST = 1024;
-static const uint32_t MAX_REPLY = 1024;
-static const uint16_t MAX_BATCH = 16;
+static uint32_t MAX_REPLY = 1024;
+static unsigned MAX_BATCH = 16;
 static unsigned G_R = 128, G_C = 64, G_T = 8, G_DAC = 8, G_CODE = 4, G_ADC = 8;
 static unsigned G_W = XP_MAX_WIDTH;  // MAX_WIDTH
 static unsigned umin(unsigned a, unsigned b) { return a < b ? a : b; }
@@ -346,13 +348,19 @@ int main(int argc, char **argv) {
     uint64_t seed = cosim_seed(1000003, 17);
     unsigned nframes = argc > 1 ? (unsigned)strtoul(argv[1], nullptr, 10) : 10000;
     if (argc > 2) {
-        int n = sscanf(argv[2], "%u,%u,%u,%u,%u,%u,%u,%u", &G_R, &G_C, &G_T, &G_DAC, &G_CODE, &G_ADC,
-                       &MAX_REQUEST, &G_W);
-        if ((n != 7 && n != 8) || G_W < 1 || G_W > XP_MAX_WIDTH) {
-            fprintf(stderr, "tb_board: %s: expected R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH] "
-                    "(MAX_WIDTH 1 … %d)\n", argv[2], XP_MAX_WIDTH);
+        int n = sscanf(argv[2], "%u,%u,%u,%u,%u,%u,%u,%u,%u,%u", &G_R, &G_C, &G_T, &G_DAC, &G_CODE,
+                       &G_ADC, &MAX_REQUEST, &G_W, &MAX_REPLY, &MAX_BATCH);
+        if ((n != 7 && n != 8 && n != 10) || G_W < 1 || G_W > XP_MAX_WIDTH || MAX_BATCH < 1 ||
+            MAX_BATCH > 65535) {
+            fprintf(stderr, "tb_board: %s: expected R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH"
+                    "[,MAX_REPLY,MAX_BATCH]] (MAX_WIDTH 1 … %d, MAX_BATCH 1 … 65535)\n", argv[2],
+                    XP_MAX_WIDTH);
             return 2;
         }
+    }
+    if (argc > 4 || (argc > 3 && strcmp(argv[3], "--no-width-goal") != 0)) {
+        fprintf(stderr, "tb_board: usage: Vtb [FRAMES [GEOMETRY [--no-width-goal]]]\n");
+        return 2;
     }
     const char *unit = getenv("XP_UNIT");
     printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-%s SEED=%" PRIu64 "), %u frames\n",
@@ -376,12 +384,13 @@ int main(int argc, char **argv) {
     cfg.params.code_bits = (uint8_t)G_CODE;
     cfg.params.adc_bits = (uint8_t)G_ADC;
     if (argc > 2)
-        printf("tb_board: geometry %u x %u x %u, %u/%u/%u bits, max_request %u, max_width %u\n", G_R,
-               G_C, G_T, G_DAC, G_CODE, G_ADC, MAX_REQUEST, G_W);
+        printf("tb_board: geometry %u x %u x %u, %u/%u/%u bits, max_request %u, max_width %u, "
+               "max_reply %u, max_batch %u\n", G_R, G_C, G_T, G_DAC, G_CODE, G_ADC, MAX_REQUEST, G_W,
+               MAX_REPLY, MAX_BATCH);
     cfg.max_request = MAX_REQUEST;
     cfg.max_width = (uint16_t)G_W;
     cfg.max_reply = MAX_REPLY;
-    cfg.max_batch = MAX_BATCH;
+    cfg.max_batch = (uint16_t)MAX_BATCH;
     cfg.impl = 2;
     xp_board *ref;
     char msg[XP_ERRMSG];
@@ -595,7 +604,8 @@ int main(int argc, char **argv) {
             if (replies[c][st]) printf(" %s %u", xp_rsp_name(st), replies[c][st]);
         printf("\n");
     }
-    if (G_W < XP_MAX_WIDTH) {  // the point of a narrow board's unit: both sides of its limit
+    // the point of a narrow board's unit: both sides of its limit
+    if (G_W < XP_MAX_WIDTH && !(argc > 3 && strcmp(argv[3], "--no-width-goal") == 0)) {
         printf("tb_board: max_width %u: %u CONFIGUREs accepted with a layer that wide, %u refused "
                "with ERR_RANGE up to %u\n", G_W, w_ok, w_range, G_W);
         if (!w_ok || !w_range) {
