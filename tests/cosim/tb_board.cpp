@@ -11,8 +11,9 @@
 // Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH[,MAX_REPLY,MAX_BATCH]]]] — the
 // geometry, bit widths, request limit, widest layer, reply limit and batch limit the RTL was
 // built with (-G…, or a synthesised netlist's; default the reference
-// 128,64,8,8,4,8,1024,4096,1024,16); a third argument --no-width-goal drops the narrow board's
-// goal below (for a build whose few tiles rarely hold a layer max_width wide); XP_SEED seeds the streams and the board (printed). Below 4096,
+// 128,64,8,8,4,8,1024,4096,1024,16); --no-width-goal drops the narrow board's goal below (for
+// a build whose few tiles rarely hold a layer max_width wide), +… arguments go to Verilator;
+// XP_SEED seeds the streams and the board (printed). Below 4096,
 // CONFIGURE's n_in and n_out are often drawn at max_width − 1, max_width and max_width + 1.
 // Built with --trace-fst (make cosim-board WAVES=1), the run is written to $XP_WAVES as an FST
 // waveform.
@@ -358,9 +359,15 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (argc > 4 || (argc > 3 && strcmp(argv[3], "--no-width-goal") != 0)) {
-        fprintf(stderr, "tb_board: usage: Vtb [FRAMES [GEOMETRY [--no-width-goal]]]\n");
-        return 2;
+    bool width_goal = true;                  // (+… arguments are Verilator's: +verilator+…)
+    for (int a = 3; a < argc; a++) {
+        if (strcmp(argv[a], "--no-width-goal") == 0) {
+            width_goal = false;
+        } else if (argv[a][0] != '+') {
+            fprintf(stderr, "tb_board: %s: unknown argument; usage: Vtb [FRAMES [GEOMETRY "
+                    "[--no-width-goal] [+verilator+…]]]\n", argv[a]);
+            return 2;
+        }
     }
     const char *unit = getenv("XP_UNIT");
     printf("tb_board: XP_SEED=%" PRIu64 " (reproduce: make cosim-%s SEED=%" PRIu64 "), %u frames\n",
@@ -605,7 +612,7 @@ int main(int argc, char **argv) {
         printf("\n");
     }
     // the point of a narrow board's unit: both sides of its limit
-    if (G_W < XP_MAX_WIDTH && !(argc > 3 && strcmp(argv[3], "--no-width-goal") == 0)) {
+    if (G_W < XP_MAX_WIDTH && width_goal) {
         printf("tb_board: max_width %u: %u CONFIGUREs accepted with a layer that wide, %u refused "
                "with ERR_RANGE up to %u\n", G_W, w_ok, w_range, G_W);
         if (!w_ok || !w_range) {
