@@ -623,9 +623,9 @@ module xp_board #(
     // block sp_rb's inputs (request bytes 5 + sp_rb·R … 4 + (sp_rb + 1)·R) have arrived
     wire        sp_go = {{(31 - RXA){1'b0}}, rx_n} >= sp_xn_w + ROWS + 5;
     // the conversion in flight (one at a time): its output column, whether S so far comes
-    // from s_mem (a speculative block after the first, or the RUN's first block after them),
-    // whether it is speculative (its S goes back into s_mem)
-    reg         cv_busy, cv_q, cv_spec;
+    // from s_mem (a speculative block after the first, or the RUN's first block after them);
+    // a speculative one's S goes back into s_mem (sp_on holds until its code has come)
+    reg         cv_q;
     /* verilator lint_off UNUSEDSIGNAL */ // (s_mem's address bits of it)
     reg  [12:0] cv_j;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1528,7 +1528,7 @@ module xp_board #(
     generate
         if (STREAM_RUN != 0) begin : g_smem
             xp_ram_dp #(.W(16), .DEPTH(MAX_WIDTH)) s_mem (
-                .clk(clk), .we(adc_valid && cv_spec), .wa(cv_j[$clog2(MAX_WIDTH)-1:0]),
+                .clk(clk), .we(adc_valid && sp_on), .wa(cv_j[$clog2(MAX_WIDTH)-1:0]),
                 .wd(rv_snext), .wm(16'hFFFF), .re(adc_go), .ra(cv_j[$clog2(MAX_WIDTH)-1:0]),
                 .q(sm_q));
         end else begin : g_no_smem
@@ -1629,7 +1629,7 @@ module xp_board #(
             // a speculative block's next output column; after the last, once its code is in
             // s_mem, back to the reception
             if (rv_j == rl_nout) begin
-                if (!cv_busy && !adc_go) begin
+                if (adc_ready && !adc_go) begin            // (its last code is in s_mem)
                     sp_rb_r <= sp_rb + 6'd1;
                     sp_on_r <= 1'b0;
                     state <= S_RX;
@@ -1947,7 +1947,6 @@ module xp_board #(
                     // S_RUN_QW), its code is added to S when it comes (below)
                     adc_go <= 1'b1;
                     cv_j <= rv_j;
-                    cv_spec <= sp_on;
 `ifdef XP_MUTANT_SPEC_S
                     cv_q <= sp_on && rv_rb != 6'd0;        // mutant (make cosim): the RUN
                                                            // forgets the speculative blocks' S
@@ -2388,7 +2387,7 @@ module xp_board #(
         // the last layer's activation into the reply, a byte a cycle. The codes come in
         // order (one ADC), so S is cleared for the next output when it is written.
         if (adc_valid) begin
-            if (!cv_spec)                                  // (a speculative one: into s_mem)
+            if (!sp_on)                                    // (a speculative one: into s_mem)
                 rv_s <= rv_snext;
             if (ow_last) begin
                 ow_j <= ow_pj;
@@ -2396,10 +2395,6 @@ module xp_board #(
                 ow_step <= 1'b0;
             end
         end
-        if (adc_valid)
-            cv_busy <= 1'b0;
-        if (adc_go)
-            cv_busy <= 1'b1;
         if (adc_valid && ow_last && !ma_last_go)           // (unless the next is its last too)
             ow_last <= 1'b0;
         if (ow_v) begin
@@ -2471,8 +2466,6 @@ module xp_board #(
             ow_last <= 1'b0;
             ow_v <= 1'b0;
             sp_on_r <= 1'b0;
-            cv_busy <= 1'b0;
-            cv_spec <= 1'b0;
             cv_q <= 1'b0;
             bi_busy <= 1'b0;
             bi_fin <= 1'b0;
@@ -2543,7 +2536,7 @@ module xp_board #(
     // two row blocks, so one a request: the UART virtual board's 784-input layer has six); a
     // RUN that goes on from it; a frame that ended during a speculative block; one answered
     // with an error after all (bad CRC, wrong length, …)
-    c_spec_block: cover property (@(posedge clk) state == S_SP_J && rv_j == rl_nout && !cv_busy &&
+    c_spec_block: cover property (@(posedge clk) state == S_SP_J && rv_j == rl_nout && adc_ready &&
         !adc_go);
     c_spec_run_goes_on: cover property (@(posedge clk) state == S_RUN_J && rv_j != rl_nout &&
         rv_l == 3'd0 && rv_i == 16'd0 && sp_rb != 6'd0);
