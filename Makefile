@@ -388,6 +388,16 @@ VFLAGS += --trace-fst
 else
 COSIM_DIR := $(BUILD)/cosim
 endif
+# $(call fpga_synth,BOARD,TOP): the FPGA flow's synthesis (below), shared with the gate-level
+# units — synth_ice40 to its coarse step, the comparisons with a constant as logic
+# (scripts/ice40_cmpconst.v: 4.7 % fewer logic cells on the UP5K, 5 % on the HX8K), then the rest
+# of synth_ice40 with its options (FPGA_SYNTH_<board>)
+FPGA_FLOW_DEPS := scripts/abc9.abc scripts/ice40_cmpconst.v
+fpga_synth = scratchpad -set abc9.script $(abspath scripts/abc9.abc); \
+  synth_ice40 $(FPGA_SYNTH_$(1)) -top $(2) -run :coarse; \
+  proc; opt_expr; opt_clean; opt -nodffe -nosdff; wreduce; opt_clean; \
+  techmap -map $(abspath scripts/ice40_cmpconst.v); opt_expr; opt_clean; \
+  synth_ice40 $(FPGA_SYNTH_$(1)) -top $(2) -run coarse:
 -include $(wildcard tests/cosim/*.mk)
 COSIM_UNITS := $(patsubst tests/cosim/%.mk,%,$(wildcard tests/cosim/*.mk))
 define cosim_unit
@@ -456,7 +466,9 @@ FPGA_DEV_icebreaker := --up5k --package sg48
 # -abc9: Yosys's timing-driven LUT mapper (HX8K 7 %, UP5K 2 % fewer logic cells than the
 # default abc), with the script scripts/abc9.abc: Yosys 0.23's own script (&dch -f) stops on
 # this design with "Boxes are not in a topological order", and so does plain &dch on some
-# versions of it; the script leaves the choice computation (&dch) out. Not -dff (flip-flops
+# versions of it; the script leaves the choice computation (&dch) out. Not area mapping (&if -a,
+# three passes: 1.2 % fewer logic cells on the UP5K, 1 % on the HX8K, whose Fmax fell from 37.1
+# to 26.1 MHz). Not -dff (flip-flops
 # through ABC too: 2.4 % fewer logic cells on the HX8K, 1.6 % on the UP5K): in the gate-level
 # units its HX8K netlist did not answer its first frame, its UP5K one did not finish in four
 # times the usual time (cosim-gate_hx8k, cosim-gate_icebreaker).
@@ -488,13 +500,12 @@ fpga_report_args = device=$(patsubst --%,%,$(firstword $(FPGA_DEV_$(1)))) target
   max_batch=$(call fpga_param,MAX_BATCH,$(1)) max_width=$(call fpga_param,MAX_WIDTH,$(1)) \
   $(FPGA_REPORT_FLAGS)
 define fpga_board
-$(BUILD)/$(1)/xpnn.json: $(FPGA_RTL) scripts/abc9.abc Makefile $(BUILD)/.buildhash | $(BUILD)/.deps.stamp
+$(BUILD)/$(1)/xpnn.json: $(FPGA_RTL) $(FPGA_FLOW_DEPS) Makefile $(BUILD)/.buildhash | $(BUILD)/.deps.stamp
 	@mkdir -p $$(@D)
 	@echo "== yosys synth_ice40 $(FPGA_SYNTH_$(1)): xp_top_$(1) ($(FPGA_PARAMS_$(1)))"
 	@yosys -q -l $$(@D)/yosys.log -p "read_verilog $(FPGA_RTL); \
 	  $(foreach p,$(FPGA_PARAMS_$(1)) BUILD_HASH=32'h$(GIT_HASH),chparam -set $(firstword $(subst =, ,$(p))) $(lastword $(subst =, ,$(p))) xp_top_$(1);) \
-	  scratchpad -set abc9.script $(abspath scripts/abc9.abc); \
-	  synth_ice40 $(FPGA_SYNTH_$(1)) -top xp_top_$(1) -json $$@.tmp; tee -q -o $$(@D)/yosys-stat.txt stat; \
+	  $(call fpga_synth,$(1),xp_top_$(1)) -json $$@.tmp; tee -q -o $$(@D)/yosys-stat.txt stat; \
 	  select -assert-none t:\$$$$dlatch t:\$$$$_DLATCH_*" >/dev/null 2>$$(@D)/yosys.stderr \
 	  || { echo "yosys failed (log: $$(@D)/yosys.log)"; tail -20 $$(@D)/yosys.log; exit 1; }
 	@mv $$@.tmp $$@
@@ -599,7 +610,29 @@ lint-ice40: $(BUILD)/.deps.stamp
 	else echo "lint-ice40: the mutant (xp_ram_sp with an asynchronous read) is rejected, as it must be"; fi
 .PHONY: lint-ice40
 
-lint: $(BUILD)/.deps.stamp lint-rtl lint-ice40
+# The flow's comparisons with a constant (scripts/ice40_cmpconst.v): proven equivalent to Yosys's
+# own on tests/synth/cmpconst_check.v (a SAT proof over a miter of the two), and a mutant of the
+# mapping (x < C as x ≤ C) must fail the proof
+cmpconst_proof = read_verilog tests/synth/cmpconst_check.v; hierarchy -top cmpconst_check; proc; \
+  opt_clean; tee -q -o $(BUILD)/cmpconst/count.txt select -count t:$$lt t:$$le t:$$gt t:$$ge; \
+  design -save gold; techmap $(1) -map scripts/ice40_cmpconst.v; opt_clean; \
+  select -assert-none t:$$lt t:$$le t:$$gt t:$$ge; design -stash gate; \
+  design -copy-from gold -as gold cmpconst_check; design -copy-from gate -as gate cmpconst_check; \
+  miter -equiv -flatten -make_assert gold gate miter; hierarchy -top miter; \
+  sat -verify -prove-asserts miter
+lint-cmpconst: $(BUILD)/.deps.stamp
+	@echo "== scripts/ice40_cmpconst.v: equivalent to Yosys's comparisons (SAT proof), its mutant is not"
+	@mkdir -p $(BUILD)/cmpconst
+	@yosys -q -l $(BUILD)/cmpconst/proof.log -p '$(call cmpconst_proof,)' >/dev/null 2>&1 || { \
+	  tail -20 $(BUILD)/cmpconst/proof.log; echo "lint-cmpconst: the mapping is not equivalent"; exit 1; }
+	@yosys -q -l $(BUILD)/cmpconst/mutant.log -p '$(call cmpconst_proof,-D XP_MUTANT_CMPCONST)' \
+	  >/dev/null 2>&1; grep -q 'proof did fail' $(BUILD)/cmpconst/mutant.log || { \
+	  tail -5 $(BUILD)/cmpconst/mutant.log; echo "lint-cmpconst: the mutant was not caught by the proof"; exit 1; }
+	@echo "lint-cmpconst: $$(grep -o '[0-9]* objects' $(BUILD)/cmpconst/count.txt | sed 's/objects/comparisons/')" \
+	  "proven equivalent; the mutant's proof fails, as it must"
+.PHONY: lint-cmpconst
+
+lint: $(BUILD)/.deps.stamp lint-rtl lint-ice40 lint-cmpconst
 	@echo "== -Werror build"
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/lint CFLAGS="$(CFLAGS) -Werror" DEPS=0 \
 	  $(BUILD)/lint/libxpcmodel.a $(BUILD)/lint/xpnn-genvec $(BUILD)/lint/xpnn-replay $(BUILD)/lint/bench-cmodel \

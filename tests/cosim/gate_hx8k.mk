@@ -17,10 +17,9 @@ $(GATE_hx8k_mut): GATE_DEFS := -DXP_MUTANT_ADC_FLOOR
 gate_synth = mkdir -p $(@D) && echo "== yosys synth_ice40 $(FPGA_SYNTH_$(1)): xp_board_uart ($(2) $(3)) -> $@" && \
   yosys -q -l $(@D)/yosys.log -p "read_verilog $(3) $(sort $(wildcard rtl/*.v)); \
   $(foreach p,$(2),chparam -set $(firstword $(subst =, ,$(p))) $(lastword $(subst =, ,$(p))) xp_board_uart;) \
-  scratchpad -set abc9.script $(abspath scripts/abc9.abc); \
-  synth_ice40 $(FPGA_SYNTH_$(1)) -top xp_board_uart; write_verilog -noattr $@.tmp" >/dev/null 2>&1 \
+  $(call fpga_synth,$(1),xp_board_uart); write_verilog -noattr $@.tmp" >/dev/null 2>&1 \
   && mv $@.tmp $@ || { echo "yosys failed (log: $(@D)/yosys.log)"; tail -20 $(@D)/yosys.log; exit 1; }
-$(GATE_hx8k) $(GATE_hx8k_mut): $(wildcard rtl/*.v) scripts/abc9.abc Makefile tests/cosim/gate_hx8k.mk | $(BUILD)/.deps.stamp
+$(GATE_hx8k) $(GATE_hx8k_mut): $(wildcard rtl/*.v) $(FPGA_FLOW_DEPS) Makefile tests/cosim/gate_hx8k.mk | $(BUILD)/.deps.stamp
 	@$(call gate_synth,hx8k,$(GATE_PARAMS_hx8k),$(GATE_DEFS))
 COSIM_TOP_gate_hx8k := xp_board_uart
 COSIM_RTL_gate_hx8k := $(GATE_hx8k) $(YOSYS_DATDIR)/ice40/cells_sim.v

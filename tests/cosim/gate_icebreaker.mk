@@ -6,7 +6,7 @@
 # of synthesis, compilation and simulation); run by hand: make cosim-gate_icebreaker.
 GATE_icebreaker := $(BUILD)/gate/icebreaker/xp_board_uart.v
 GATE_PARAMS_icebreaker = $(filter-out CLKS_PER_BIT=%,$(FPGA_PARAMS_icebreaker)) STREAM_RUN=1 CLKS_PER_BIT=4
-$(GATE_icebreaker): $(wildcard rtl/*.v) scripts/abc9.abc Makefile tests/cosim/gate_hx8k.mk tests/cosim/gate_icebreaker.mk | $(BUILD)/.deps.stamp
+$(GATE_icebreaker): $(wildcard rtl/*.v) $(FPGA_FLOW_DEPS) Makefile tests/cosim/gate_hx8k.mk tests/cosim/gate_icebreaker.mk | $(BUILD)/.deps.stamp
 	@$(call gate_synth,icebreaker,$(GATE_PARAMS_icebreaker))
 COSIM_TOP_gate_icebreaker := xp_board_uart
 COSIM_RTL_gate_icebreaker := $(GATE_icebreaker) $(YOSYS_DATDIR)/ice40/cells_sim.v
