@@ -405,13 +405,12 @@ module xp_board #(
         pw = {hdr[o + 4'd1], hdr[o]};
     endfunction
     // Fields at variable offsets come through rxbuf's read port: a fetch (S_FETCH) reads f_n
-    // bytes from body address f_a into the window win[0 …] and goes on to state f_ret
+    // bytes from payload offset po on into the window win[0 …] and goes on to state f_ret
     // (CONFIGURE's layer fields and tile entries, SET_ADC's columns, WRITE_LIST's records,
     // WRITE_CELLS' code pairs); the loops that take one byte a cycle (WRITE_CELLS' and RUN's
     // code checks, RUN's copy of layer 0's inputs) stream it: the byte at payload offset po
     // is in rb_q, and the next one is read as po advances.
     reg  [7:0]     win [0:9];
-    reg  [RXA-1:0] f_a;
     reg  [3:0]     f_n, f_k;
     wire [15:0]    win_w0 = {win[1], win[0]}, win_w2 = {win[3], win[2]},
                    win_w4 = {win[5], win[4]}, win_w6 = {win[7], win[6]},
@@ -882,18 +881,16 @@ module xp_board #(
         end
     endtask
 
-    // read n (≤ 10) request bytes from payload offset o into win[0 …], then go to state ret
-    /* verilator lint_off UNUSEDSIGNAL */ // o's top bit: beyond RXCAP (past the payload: unused)
-    task fetch(input [RXA:0] o, input [3:0] n, input [5:0] ret);
+    // read n (≤ 10) request bytes from payload offset po into win[0 …], then go to state ret
+    // (every caller sets po to the fields' offset in the same cycle: S_FETCH reads from there)
+    task fetch(input [3:0] n, input [5:0] ret);
         begin
-            f_a <= o[RXA-1:0] + {{(RXA - 2){1'b0}}, 2'd2};
             f_n <= n;
             f_k <= 4'd0;
             f_ret <= ret;
             state <= S_FETCH;
         end
     endtask
-    /* verilator lint_on UNUSEDSIGNAL */
 
     // divide n by d (both < 2^17, d ≠ 0), then S_DIVD does job
     task div(input [16:0] n, input [16:0] d, input [1:0] job);
@@ -1511,11 +1508,11 @@ module xp_board #(
         rb_re = (state == S_FETCH && f_k != f_n) || state == S_CODE_CK || state == S_RUN_XCK ||
                 state == S_RUN_V || state == S_SP_V || (state == S_RUN_X0 && rv_xn != x0_end) ||
                 (state == S_GEN && gen_rx && !gen_rd_done);
-        rb_ra = state == S_FETCH ? f_a :
-                state == S_GEN ? e_off[RXA-1:0] +
+        rb_ra = state == S_GEN ? e_off[RXA-1:0] +
                                  {{(RXA - 2){1'b0}}, r_idx == gen_vpos ? 2'd2 : 2'd3} :
-                po[RXA-1:0] + {{(RXA - 2){1'b0}},
-                               state == S_RUN_V || state == S_SP_V ? 2'd2 : 2'd3};
+                po[RXA-1:0] + {{(RXA - 4){1'b0}},
+                               state == S_FETCH ? f_k + 4'd2 :
+                               state == S_RUN_V || state == S_SP_V ? 4'd2 : 4'd3};
     end
     xp_ram_dp #(.W(8), .DEPTH(RXCAP)) rxbuf (
         .clk(clk), .we(rb_we), .wa(rb_wa), .wd(dec_tdata), .wm(8'hFF),
@@ -1772,7 +1769,7 @@ module xp_board #(
                 case (f_cmd)
                 CMD_SET_ADC: begin
                     po <= 6;                               // the first column's fields
-                    fetch(6, 4, S_ADC_CK);
+                    fetch(4, S_ADC_CK);
                 end
                 CMD_READ_CELLS: begin
                     op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
@@ -1781,16 +1778,16 @@ module xp_board #(
                 CMD_WRITE_CELLS: begin
                     op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
                     po <= 10;                              // the first code
-                    fetch(10, 1, S_CODE_CK);
+                    fetch(1, S_CODE_CK);
                 end
                 CMD_WRITE_LIST: begin
                     po <= 4;                               // the first record
-                    fetch(4, 6, S_LIST_CK);
+                    fetch(6, S_LIST_CK);
                 end
                 default: begin                             // RUN
                     po <= 3;                               // the first input code
                     if (DAC_BITS < 8)
-                        fetch(3, 1, S_RUN_XCK);
+                        fetch(1, S_RUN_XCK);
                     else
                         state <= S_RUN_XCK;
                 end
@@ -2046,7 +2043,7 @@ module xp_board #(
                     c_l <= b_p0[3:0];
                     po <= 1;
                     ci_f <= 1;
-                    fetch(1, 10, S_CFG);                   // layer 0's fields
+                    fetch(10, S_CFG);                      // layer 0's fields
                 end
             end else if (ci_l == c_l) begin                // after the last layer
                 if (po32 != plen_req) begin
@@ -2058,7 +2055,7 @@ module xp_board #(
                     ci_nall <= 0;
                     ci_tbase <= 0;
                     po <= 1;
-                    fetch(1, 10, S_CFG);
+                    fetch(10, S_CFG);
                 end else begin
                     net_l <= c_l;
                     net_nall <= ci_nall;
@@ -2072,7 +2069,7 @@ module xp_board #(
                 ci_l <= ci_l + 1'b1;
                 ci_f <= 4'd1;
                 if (ci_l + 1'b1 != c_l)
-                    fetch(po, 10, S_CFG);
+                    fetch(10, S_CFG);
             end else if (ci_f == CF_USED) begin
                 // a tile entry in range: its earlier use (cu_q, read last cycle), then it is
                 // the layer's
@@ -2083,7 +2080,7 @@ module xp_board #(
                     ci_ti <= ci_ti + 1'b1;
                     po <= po + 2;
                     ci_f <= CF_TILE;
-                    fetch(po + 2, 2, S_CFG);               // the next tile entry
+                    fetch(2, S_CFG);                       // the next tile entry
                 end
             end else if (cf_short) begin                   // every field: its length, then
                 err_len_po(cf_len);                        // its range (cf_*, below)
@@ -2099,7 +2096,7 @@ module xp_board #(
                 4'd8: begin
                     ci_ti <= 0;
                     po <= po + 10;
-                    fetch(po + 10, 2, S_CFG);        // the first tile entry
+                    fetch(2, S_CFG);                 // the first tile entry
                 end
                 CF_TILE: if (ci_commit)                    // (its conflict check: CF_USED)
                     net_tiles[ct_idx[TA-1:0]] <= cfg_tile[7:0];
@@ -2117,11 +2114,11 @@ module xp_board #(
             end else if (op_i + 1 == {{(OPW - 16){1'b0}}, op_nc}) begin
                 op_i <= 0;                                 // all pass: set them, from the first
                 po <= 6;
-                fetch(6, 4, S_ADC_WR);
+                fetch(4, S_ADC_WR);
             end else begin
                 op_i <= op_i + 1;
                 po <= po + 4;
-                fetch(po + 4, 4, S_ADC_CK);
+                fetch(4, S_ADC_CK);
             end
         end
         S_ADC_WR: begin
@@ -2131,7 +2128,7 @@ module xp_board #(
             end else begin
                 op_i <= op_i + 1;
                 po <= po + 4;
-                fetch(po + 4, 4, S_ADC_WR);
+                fetch(4, S_ADC_WR);
             end
         end
         S_CODE_CK: begin
@@ -2140,7 +2137,7 @@ module xp_board #(
             // length 10 + 2·n was checked)
             if (po32 == plen_req) begin
                 po <= 10;
-                fetch(10, 2, S_CELL);                      // the first cell's codes
+                fetch(2, S_CELL);                          // the first cell's codes
             end else if ({24'd0, rb_q} > CMAX) begin
                 err_range(1, 0, VK_U8, LH_CMAX);
             end else begin
@@ -2161,11 +2158,11 @@ module xp_board #(
             end else if (op_i + 1 == op_n) begin
                 op_i <= 0;                                 // all pass: program them
                 po <= 4;
-                fetch(4, 6, S_CELL);
+                fetch(6, S_CELL);
             end else begin
                 op_i <= op_i + 1;
                 po <= po + 6;
-                fetch(po + 6, 6, S_LIST_CK);
+                fetch(6, S_LIST_CK);
             end
         end
         S_CELL: begin
@@ -2264,10 +2261,10 @@ module xp_board #(
                 state <= S_CELL;
             end else if (op_mode == M_WLIST) begin
                 po <= po + 6;
-                fetch(po + 6, 6, S_CELL);
+                fetch(6, S_CELL);
             end else begin
                 po <= po + 2;
-                fetch(po + 2, 2, S_CELL);
+                fetch(2, S_CELL);
             end
         end
         S_CNT: begin
@@ -2311,11 +2308,10 @@ module xp_board #(
             endcase
         end
         S_FETCH: begin
-            // f_n request bytes into win (the port reads byte f_k at f_a, the cycle before
-            // it lands), then back to f_ret
+            // f_n request bytes into win (the port reads byte f_k from po on, the cycle
+            // before it lands), then back to f_ret
             if (f_k != 4'd0)
                 win[f_k - 4'd1] <= rb_q;
-            f_a <= f_a + 1'b1;
             f_k <= f_k + 4'd1;
             if (f_k == f_n)
                 state <= f_ret;
