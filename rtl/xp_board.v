@@ -2465,6 +2465,7 @@ module xp_board #(
             cv_q <= 1'b0;
             bi_busy <= 1'b0;
             bi_fin <= 1'b0;
+            cnt_dup <= 1'b0;                               // (no duplicate before a frame)
             have_last <= 1'b0;
             r_remember <= 1'b0;
             gen_rd_done <= 1'b0;
