@@ -525,8 +525,9 @@ module xp_board #(
 
     wire [63:0] nkey = dseed ^ nseed;
     reg         rd_mode;            // the draw engine draws READ noise (RUN), else PROG
-    reg  [39:0] rn_n;               // the inference index of the vector being run: N + i (N,
-                                    // infer, moves to N + B once the reply is written: its n0)
+    // the inference index of the vector being run: N + i (N, infer, moves to N + B once the
+    // reply is written: its n0), mod 2^40
+    wire [39:0] rn_n = infer + {24'd0, rv_i};
     reg         pr_req;
     reg         pr_sel;             // the draw's pulse index: P + 1 (the − device), else P (+)
                                     // (P, pulses, is even between cells: two a cell)
@@ -596,7 +597,7 @@ module xp_board #(
 `endif
     reg         ow_v, ow_step;                    // writing it: first / second cycle
     reg  [12:0] ow_j;                             // … its output index (while writing)
-    reg  [TXA-1:0] rv_o;                          // next output byte in txbuf
+    reg  [TXA-1:0] rv_o;                          // next output byte in txbuf (READ_CELLS: pair)
     reg  signed [19:0] rv_noise;                  // read noise of the conversion
     reg  [10:0] rv_eg;
     reg  signed [10:0] rv_eo;
@@ -1605,7 +1606,7 @@ module xp_board #(
                     rv_tbase <= 0;
                     ab_src <= 1'b1;                        // (layer 0 reads half 1)
                     rd_mode <= 1'b1;
-                    rn_n <= infer;                         // (vector 0's inference index)
+                    rv_i <= 16'd0;                         // (vector 0's inference index)
                     ly_k <= 3'd0;
                     ly_ret <= S_RX;
                     state <= S_RUN_LD;
@@ -1773,6 +1774,7 @@ module xp_board #(
                 end
                 CMD_READ_CELLS: begin
                     op_n <= {{(OPW - RB - CB){1'b0}}, op_n2};
+                    rv_o <= 7;                             // (the pairs' first byte)
                     state <= S_CELL;
                 end
                 CMD_WRITE_CELLS: begin
@@ -1806,9 +1808,8 @@ module xp_board #(
                 else
                     po <= po + 1;
             end else begin
-                rn_n <= infer;                            // vector 0's inference index
                 rv_o <= 18;
-                rv_i <= 0;
+                rv_i <= 0;                                // (vector 0's inference index: N)
                 po <= sp_xn_w[RXA:0] + 3;                 // vector 0's first input not
                                                           // copied yet (STREAM_RUN: sp_xn)
                 state <= S_RUN_V;
@@ -1851,7 +1852,6 @@ module xp_board #(
                     // layer reads it)
                 end else if ({1'b0, rv_l} + 4'd1 == net_l) begin
                     rv_i <= rv_i + 1'b1;
-                    rn_n <= rn_n + 40'd1;
                     state <= S_RUN_V;
                 end else begin
                     rv_tbase <= rv_tbase + ly_ntiles;
@@ -2190,8 +2190,8 @@ module xp_board #(
         S_CELL_RD: begin
             cl_old <= cell_g;
             if (op_mode == M_READ) begin
-                tw_en <= 1'b1;                             // G+, then G- (S_CELL_B2)
-                tw_a <= {{(TXB - TXA){1'b0}}, {{(TXA - 3){1'b0}}, 3'd7} + {op_i[TXA-2:0], 1'b0}};
+                tw_en <= 1'b1;                             // G+, then G- (S_CELL_B2), at
+                tw_a <= {{(TXB - TXA){1'b0}}, rv_o};       // body bytes rv_o = 7 + 2·op_i
 `ifdef XP_MUTANT_READ_SWAP
                 tw_d <= cell_g[7:0];                       // mutant (make cosim): − first
 `else
@@ -2240,7 +2240,8 @@ module xp_board #(
         end
         S_CELL_B2: begin
             tw_en <= 1'b1;
-            tw_a <= {{(TXB - TXA){1'b0}}, {{(TXA - 4){1'b0}}, 4'd8} + {op_i[TXA-2:0], 1'b0}};
+            tw_a <= {{(TXB - TXA){1'b0}}, rv_o + 1'b1};
+            rv_o <= rv_o + 2;
 `ifdef XP_MUTANT_READ_SWAP
             tw_d <= cl_old[15:8];                          // (the mutant's + second)
 `else
