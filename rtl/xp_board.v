@@ -731,14 +731,14 @@ module xp_board #(
     wire [7:0]  rv_a = {{(8 - DAC_BITS){1'b0}}, ac_code};   // (hidden layers are RELU: §9)
     wire        ow_raw = rv_flags || !ly_act;                // the reply carries S
     // RUN's checks: Bmax = min(max_batch, (max_request − 3) / n_in, (max_reply − 11) / (2K)),
-    // K the last layer's outputs (flags 0) or all layers' (flags 1): divided out (S_DIV) by
-    // the RUN's checks once the state has passed, before the batch is checked
+    // K the last layer's outputs (flags 0) or all layers' (flags 1): counted out (S_DIV, below)
+    // by the RUN's checks once the state has passed, before the batch is checked
     /* verilator lint_off UNUSEDSIGNAL */ // (used in part)
     wire [7:0]  b_p2 = pb(2);
     /* verilator lint_on UNUSEDSIGNAL */
-    reg  [15:0] bm;                 // Bmax (max_batch < 2^16: INFO's u16); while computed, the
-                                    // minimum so far
-    wire [31:0] run_bmax = {16'd0, bm};
+    reg  [15:0] q_n;                // Bmax (max_batch < 2^16: INFO's u16), or READ_CELLS' row
+                                    // limit; while counted, the count so far
+    wire [31:0] run_bmax = {16'd0, q_n};
     // The checks' products — RUN's B·n_in, the rectangle's rows·cols — by one sequential
     // multiplier (a bit of the multiplier a cycle: the DSPs are the MAC lanes'), started in
     // S_EXEC and waited for by S_XCK: mu_p = mu_a·mu_b once mu_b is 0. The operands are
@@ -754,19 +754,21 @@ module xp_board #(
     wire [31:0] run_len = 32'd3 + {{(32 - MUW){1'b0}}, mu_p};
     /* verilator lint_on UNUSEDSIGNAL */
 
-    // a sequential divider (restoring, a quotient bit a cycle, 17 cycles) for the quotients
-    // above and READ_CELLS' reported row limit: dividend and divisor < 2^17; the quotient is
-    // shifted into dv_n; S_DIVD takes it on (dv_job)
-    localparam [1:0] DV_B1 = 2'd0, DV_B2 = 2'd1, DV_RC = 2'd3;
-    reg  [16:0] dv_n, dv_d, dv_rem;
-    reg  [4:0]  dv_i;               // quotient bits left, less one
-    reg  [1:0]  dv_job;
-    wire [17:0] dv_try = {dv_rem, dv_n[16]};
-    wire        dv_ge = dv_try >= {1'b0, dv_d};
-    wire [15:0] dv_q16 = dv_n[15:0];
+    // The quotients, counted (S_DIV, one a cycle, no divider): q_n is the largest b with
+    // b·n_in ≤ max_request − 3, b·2K ≤ max_reply − 11 and b ≤ max_batch, i.e. Bmax (q_rc 0: at
+    // most max_batch + 1 cycles), or the largest with b·2·cols ≤ max_reply, READ_CELLS' row
+    // limit, reported when 2·rows·cols > max_reply (q_rc 1; cols ≥ 1: checked before). q_a1,
+    // q_a2 are b·n_in, b·2K (b·2·cols): < 2^17 while b passes, so their next values < 2^18
     localparam [31:0] BM_REQ_32 = MAX_REQUEST - 3, BM_REP_32 = MAX_REPLY - 11;
-    localparam [16:0] MAX_BATCH_17 = MAX_BATCH[16:0], MAX_REPLY_17 = MAX_REPLY[16:0],
-                      BM_REQ = BM_REQ_32[16:0], BM_REP = BM_REP_32[16:0];
+    localparam [17:0] BM_REQ = BM_REQ_32[17:0], BM_REP = BM_REP_32[17:0],
+                      MAX_REPLY_18 = MAX_REPLY_32[17:0];
+    localparam [15:0] MAX_BATCH_16 = MAX_BATCH_32[15:0];
+    reg         q_rc;
+    reg  [17:0] q_a1, q_a2;
+    wire [17:0] q_s1 = q_a1 + {5'd0, net_nin0};
+    wire [17:0] q_s2 = q_a2 + {1'b0, q_rc ? {pw(8), 1'b0} : {b_p2[0] ? shape_all : shape_out, 1'b0}};
+    wire        q_more = q_rc ? q_s2 <= MAX_REPLY_18 :
+                         q_n < MAX_BATCH_16 && q_s1 <= BM_REQ && q_s2 <= BM_REP;
 
     // ---- command sequencing ----
     // payload offset being checked: ≤ the payload's length (it moves past a field only once
@@ -893,14 +895,13 @@ module xp_board #(
         end
     endtask
 
-    // divide n by d (both < 2^17, d ≠ 0), then S_DIVD does job
-    task div(input [16:0] n, input [16:0] d, input [1:0] job);
+    // count Bmax (rc 0) or READ_CELLS' row limit (rc 1) out (S_DIV), then on (S_DIVD)
+    task quotient(input rc);
         begin
-            dv_n <= n;
-            dv_d <= d;
-            dv_rem <= 17'd0;
-            dv_i <= 5'd16;
-            dv_job <= job;
+            q_n <= 16'd0;
+            q_a1 <= 18'd0;
+            q_a2 <= 18'd0;
+            q_rc <= rc;
             state <= S_DIV;
         end
     endtask
@@ -1362,7 +1363,7 @@ module xp_board #(
         case (r_lh)
         LH_XK:    begin e_lo = {1'b0, xk_lo}; e_hi = {1'b0, xk_hi}; end
         LH_CF:    begin e_lo = {1'b0, cf_lo}; e_hi = {1'b0, cf_hi}; end
-        LH_DV:    begin e_lo = 18'd1; e_hi = {1'b0, dv_n}; end
+        LH_DV:    begin e_lo = 18'd1; e_hi = {2'd0, q_n}; end
         LH_CONFL: e_lo = {{(18 - 16){1'b0}}, r_want[15:0]};
         LH_XMAX:  e_hi = L_XMAX;
         LH_L:     begin e_lo = 18'd1; e_hi = 18'd8; end
@@ -1757,13 +1758,13 @@ module xp_board #(
                 XK_STATE: reply(ST_STATE, 0);
                 XK_BATCH: err_field(ST_BATCH, 8, 0, 0, VK_U16, LH_XK);  // (Bmax: F_BMAX)
                 // rows > max_reply / (2·cols) ⟺ 2·rows·cols > max_reply: the limit it reports
-                // is divided out (S_DIV) only then
-                XK_RC: div(MAX_REPLY_17, {pw(8), 1'b0}, DV_RC);
+                // is counted out (S_DIV) only then
+                XK_RC: quotient(1'b1);
                 default: err_range(0, xk_k, xk_vk, LH_XK);
                 endcase
             end else if (xk_kind == XK_STATE) begin
                 // RUN's Bmax, for the batch's check next (S_DIVD goes on to it)
-                div(BM_REQ, {4'd0, net_nin0}, DV_B1);
+                quotient(1'b0);
             end else if (!xk_last) begin
                 xk_i <= xk_i + 3'd1;
             end else begin
@@ -2286,27 +2287,23 @@ module xp_board #(
             end
         end
         S_DIV: begin
-            dv_rem <= dv_ge ? dv_try[16:0] - dv_d : dv_try[16:0];
-            dv_n <= {dv_n[15:0], dv_ge};
-            dv_i <= dv_i - 1'b1;
-            if (dv_i == 5'd0)
+            // the next b, while it passes (q_more)
+            if (q_more) begin
+                q_n <= q_n + 16'd1;
+                q_a1 <= q_s1;
+                q_a2 <= q_s2;
+            end else begin
                 state <= S_DIVD;
+            end
         end
         S_DIVD: begin
-            // the quotient dv_n: RUN's Bmax (its two quotients), or READ_CELLS' row limit
-            case (dv_job)
-            DV_B1: begin
-                bm <= dv_n < MAX_BATCH_17 ? dv_q16 : MAX_BATCH_17[15:0];
-                div(BM_REP, {b_p2[0] ? shape_all : shape_out, 1'b0}, DV_B2);
-            end
-            DV_B2: begin
-                if (dv_n < {1'b0, bm})
-                    bm <= dv_q16;
-                xk_i <= xk_i + 3'd1;                       // the batch's check
+            // the quotient q_n: READ_CELLS' row limit, or RUN's Bmax for the batch's check
+            if (q_rc) begin
+                err_range(0, 6, VK_U16, LH_DV);
+            end else begin
+                xk_i <= xk_i + 3'd1;
                 state <= S_XCK;
             end
-            default: err_range(0, 6, VK_U16, LH_DV);
-            endcase
         end
         S_FETCH: begin
             // f_n request bytes into win (the port reads byte f_k from po on, the cycle
@@ -2508,7 +2505,7 @@ module xp_board #(
         pr_sel && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
     c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
         cell_g != 16'd0 && cell_g != 16'hFF00 && cell_g != 16'h00FF && cell_g != 16'hFFFF);
-    c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && dv_job == DV_RC);
+    c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && q_rc);
     c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
         cell_g == 16'd0);
     c_erase_stuck_at_max_cell: cover property (@(posedge clk) er_wr &&
