@@ -148,10 +148,10 @@ module xp_board #(
     localparam CNT_N = 4 * CNT_WORDS;                // counter bytes
     localparam CNW = $clog2(CNT_WORDS);
     localparam CNA = CNW + 2;                        // byte addresses: {word, byte}
-    // S_CLEAR's cycles: an ADC column and a counter byte each, and ≥ 24 for RESET's boot id
-    // LCG (22 cycles)
+    // S_CLEAR's cycles: an ADC column and a counter byte each, and ≥ 34 for RESET's boot id
+    // LCG (32 cycles)
     localparam CLR_N0 = TCOLS > CNT_N ? TCOLS : CNT_N;
-    localparam CLR_N = CLR_N0 > 24 ? CLR_N0 : 24;
+    localparam CLR_N = CLR_N0 > 34 ? CLR_N0 : 34;
     localparam CLR_A = $clog2(CLR_N + 1);
     localparam NRB_MAX = 32768 >> (ADC_BITS - 1);   // row blocks whose sums fit 16 bits
     generate  // (the layer sizes are 13 bits: numerics §9's 4096 at most)
@@ -1553,12 +1553,27 @@ module xp_board #(
         .clk(clk), .we(c_we), .wa(c_wa), .wd(c_wd), .wm(8'hFF),
         .re(c_re), .ra(c_ra), .q(c_q));
 
-    // RESET's boot id step, sequential (no multiplier): the product in bi_acc, LCG_A's bit bi_n
+    // RESET's boot id step, bit-serial (no multiplier, no 32-bit adder): boot_id · LCG_A +
+    // LCG_C mod 2^32, a bit of it a cycle from the LSB (bi_n), while S_CLEAR runs. boot_id
+    // shifts right: its bit j enters the window bi_w (then bi_win[i] is bit j − i, 0 below
+    // bit 0); the result's bit j is the sum of the window's bits at LCG_A's ones (ten), LCG_C's
+    // bit j and the carry (bi_c ≤ 10), mod 2, and enters boot_id's top, so boot_id holds the
+    // new id after 32 cycles
     localparam [20:0] LCG_A = 21'd1664525;
     localparam [31:0] LCG_C = 32'd1013904223;
-    reg         bi_busy, bi_fin;
+    reg         bi_busy;
     reg  [4:0]  bi_n;
-    reg  [31:0] bi_acc;
+    reg  [19:0] bi_w;
+    reg  [3:0]  bi_c;
+    wire [20:0] bi_win = {bi_w, boot_id[0]};
+    reg  [4:0]  bi_sum;             // ≤ 10 + 10 + 1
+    integer     bj;
+    always @* begin
+        bi_sum = {1'b0, bi_c} + {4'd0, LCG_C[bi_n]};
+        for (bj = 0; bj < 21; bj = bj + 1)
+            if (LCG_A[bj])
+                bi_sum = bi_sum + {4'd0, bi_win[bj]};
+    end
 
     always @(posedge clk) begin
         rx_crc_clear <= 1'b0;
@@ -1700,8 +1715,9 @@ module xp_board #(
                     r_plen <= STATUS_LEN[TXA-1:0];
                 end else begin                             // RESET: numerics §3
                     bi_busy <= 1'b1;                       // the boot id's LCG (below)
-                    bi_n <= 5'd20;
-                    bi_acc <= 32'd0;
+                    bi_n <= 5'd0;
+                    bi_w <= 20'd0;
+                    bi_c <= 4'd0;
                     clr_i <= 0;
                     state <= S_CLEAR;
                 end
@@ -2421,19 +2437,15 @@ module xp_board #(
             mu_a <= mu_a << 1;
             mu_b <= mu_b >> 1;
         end
-        // RESET: boot_id · LCG_A + LCG_C (protocol §3.3), LCG_A's bits MSB first (Horner), a bit
-        // a cycle while S_CLEAR runs (CLR_N ≥ 24 cycles), then the constant
+        // RESET: boot_id · LCG_A + LCG_C (protocol §3.3), a bit a cycle from the LSB while
+        // S_CLEAR runs (CLR_N ≥ 34 cycles: above)
         if (bi_busy) begin
-            if (bi_fin) begin
-                boot_id <= bi_acc + LCG_C;
+            boot_id <= {bi_sum[0], boot_id[31:1]};
+            bi_w <= bi_win[19:0];
+            bi_c <= bi_sum[4:1];
+            bi_n <= bi_n + 5'd1;
+            if (bi_n == 5'd31)
                 bi_busy <= 1'b0;
-                bi_fin <= 1'b0;
-            end else begin
-                bi_acc <= {bi_acc[30:0], 1'b0} + (LCG_A[bi_n] ? boot_id : 32'd0);
-                bi_n <= bi_n - 5'd1;
-                if (bi_n == 5'd0)
-                    bi_fin <= 1'b1;
-            end
         end
         // RUN: the block's read-noise draw, alongside the column query and the MACs
         if ((state == S_RUN_QW || state == S_RUN_QE || state == S_RUN_MA) &&
@@ -2462,7 +2474,6 @@ module xp_board #(
             sp_on_r <= 1'b0;
             cv_q <= 1'b0;
             bi_busy <= 1'b0;
-            bi_fin <= 1'b0;
             cnt_dup <= 1'b0;                               // (no duplicate before a frame)
             have_last <= 1'b0;
             r_remember <= 1'b0;
