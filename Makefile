@@ -63,6 +63,7 @@ help:
 	@echo "make bitstream BOARD=icebreaker|hx8k   yosys + nextpnr + icepack -> $(BUILD)/BOARD/xpnn.bin and report.json (docs/boards.md)"
 	@echo "make program BOARD=icebreaker|hx8k [FLASH=1]   load it onto an attached board (openFPGALoader)"
 	@echo "make synth-check  both boards synthesised, their area within 10 % of constraints/*.synth-baseline.json"
+	@echo "make area-report BOARD=icebreaker|hx8k [AREA_N=40] [AREA_BY=register|block]   where its logic goes (scripts/area_cones.py)"
 	@echo "make bench-ir   instructions per inference under callgrind (repeatable)"
 	@echo "make vectors    regenerate tests/vectors/ (only with a numerics spec version bump)"
 	@echo "make protodoc   regenerate the byte-level examples in docs/protocol.md (only with a protocol change)"
@@ -486,7 +487,7 @@ FPGA_PARAMS_hx8k := ROWS=64 COLS=32 TILES=2 MAX_REQUEST=256 MAX_REPLY=256 MAX_BA
 # its top multiplies serially (SERIAL_MAC = 1): a cell takes 1 + (bits of x) cycles, at most 9
 FPGA_MACS_hx8k := 0.111
 FPGA_RTL := $(sort $(wildcard rtl/*.v)) $(sort $(wildcard rtl/boards/*.v))
-ifneq ($(filter bitstream bitstream-baseline synth-baseline program,$(MAKECMDGOALS)),)
+ifneq ($(filter bitstream bitstream-baseline synth-baseline program area-report,$(MAKECMDGOALS)),)
 ifeq ($(filter $(BOARD),$(BOARDS)),)
 $(error BOARD=$(BOARD): must be one of $(BOARDS))
 endif
@@ -541,6 +542,13 @@ bitstreams: $(BOARDS:%=fpga-report-%)
 synth-check: $(BOARDS:%=fpga-synth-%)
 synth-baseline: $(BUILD)/$(BOARD)/xpnn.json
 	@$(MAKE) --no-print-directory fpga-synth-$(BOARD) FPGA_REPORT_FLAGS=--update-baseline
+# where the synthesised design's LUTs and carries go, by the register or memory they feed (or
+# summed by instance path: AREA_BY=block); the method is in scripts/area_cones.py
+AREA_N ?= 40
+AREA_BY ?= register
+area-report: $(BUILD)/$(BOARD)/xpnn.json
+	@python3 scripts/area_cones.py $< -n $(AREA_N) --by $(AREA_BY)
+.PHONY: area-report
 FLASH ?= 0
 program: $(BUILD)/$(BOARD)/xpnn.bin
 	@bash scripts/program.sh $(BOARD) $< $(if $(filter 1,$(FLASH)),flash,sram)
