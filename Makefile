@@ -257,7 +257,7 @@ TEST_STEPS = \
   "conform-ftdi=set -o pipefail; XPNN_FAKE_FTDI=short=3,zero=5,seed=$(SEED) $(BUILD)/xpnn-conform-ftdi --seed $(SEED) --port ftdi://0403:6010/B | grep -v '^ok - '" \
   "tty=bash tests/test_tty.sh $(BUILD) $(SEED)" \
   "boards=bash tests/test_boards.sh $(BUILD)" \
-  "fpga-synth=$(MAKE) --no-print-directory -j2 DEPS=0 synth-check" \
+  "fpga-synth=$(MAKE) --no-print-directory -j2 DEPS=0 synth-check && $(MAKE) --no-print-directory DEPS=0 area-report BOARD=icebreaker AREA_N=8" \
   "fpga-hx8k=$(MAKE) --no-print-directory DEPS=0 bitstream BOARD=hx8k" \
   "proto-mutants=$(MAKE) --no-print-directory DEPS=0 proto-mutants" \
   "protocol-indep=$(MAKE) --no-print-directory DEPS=0 protocol-indep" \

@@ -117,6 +117,9 @@ def main():
     except (OSError, ValueError) as e:
         raise SystemExit(f"{a.netlist}: {e}")
     share, own, cones, ncomb = attribute(m)
+    reached = len(set().union(*cones.values())) if cones else 0
+    if abs(sum(share.values()) - reached) > 1e-6 * max(1, reached):   # (the shares of a cell sum to 1)
+        raise SystemExit(f"area_cones.py: shares {sum(share.values()):.3f} != {reached} cells reached")
     if a.by == "block":
         rows = collections.Counter()
         for g, v in share.items():
@@ -126,7 +129,8 @@ def main():
         for b, v in rows.most_common(a.n):
             print(f"{v:8.0f}  {b}")
     else:
-        print(f"{a.netlist} ({top}): {ncomb} LUT and carry cells, by the register or memory they feed")
+        print(f"{a.netlist} ({top}): {ncomb} LUT and carry cells ({ncomb - reached} feeding no register "
+              f"or memory), by the register or memory they feed")
         print(f"{'share':>8} {'own':>6} {'cone':>6}  sink")
         for g, v in share.most_common(a.n):
             print(f"{v:8.1f} {own[g]:6d} {len(cones[g]):6d}  {g}")
