@@ -17,12 +17,26 @@ static inline uint64_t rnd64() {
 
 static inline unsigned rndu(unsigned n) { return (unsigned)(rnd64() % n); }
 
+// A second stream for what is drawn every cycle (a harness's handshake gaps and backpressure):
+// the RTL's timing decides how many such draws a frame takes, so with one stream an RTL change
+// that moved a reply by a cycle would change every frame after it, and XP_SEED=N would
+// reproduce a run only on the RTL it came from.
+static uint64_t rs_cycle = 2;
+
+static inline unsigned rndu_cycle(unsigned n) {
+    uint64_t z = (rs_cycle += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (unsigned)((z ^ (z >> 31)) % n);
+}
+
 // XP_SEED from the environment (default 1); the stream starts from seed * mul + add, so that
 // each harness draws its own numbers for the same seed.
 static inline uint64_t cosim_seed(uint64_t mul, uint64_t add) {
     const char *e = getenv("XP_SEED");
     uint64_t seed = e && *e ? strtoull(e, nullptr, 10) : 1;
     rs = seed * mul + add;
+    rs_cycle = ~rs;
     return seed;
 }
 

@@ -262,7 +262,7 @@ struct sim {
             tx_bits--;
             tx_cnt = UART_CPB;
         }
-        if (tx_bits == 0 && tx_cnt == 0 && i < in.size() && rndu(16) != 0) {
+        if (tx_bits == 0 && tx_cnt == 0 && i < in.size() && rndu_cycle(16) != 0) {
             tx_sh = (uint16_t)(0x200 | (in[i] << 1));   // stop 1, data, start 0
             tx_bits = 10;
             tx_cnt = UART_CPB;
@@ -314,10 +314,10 @@ struct sim {
         size_t i = 0;
         uint64_t idle = 0;
         while (i < in.size() || out.size() < want) {
-            bool give = i < in.size() && rndu(8) != 0;
+            bool give = i < in.size() && rndu_cycle(8) != 0;
             m->s_tdata = give ? in[i] : 0;
             m->s_tvalid = give;
-            m->m_tready = rndu(8) != 0;
+            m->m_tready = rndu_cycle(8) != 0;
             half(0);
             bool took = give && m->s_tready;
             bool got = m->m_tvalid && m->m_tready;
