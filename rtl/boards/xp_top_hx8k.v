@@ -25,8 +25,8 @@ module xp_top_hx8k #(
     parameter MAX_WIDTH = 128,         // widest layer (INFO max_width): T·R, what 2 tiles hold
     parameter MACS_PER_CYCLE = 1,
     parameter SERIAL_MAC = 1,          // the product a bit of x a cycle: no DSPs, no LUT multiplier
-    parameter STREAM_RUN = 0,          // RUN after the request (the speculative first layer's
-                                       // logic, about 170 logic cells, does not fit beside the rest)
+    parameter STREAM_RUN = 1,          // RUN's first layer while the request arrives (as every
+                                       // other build; it fits since the fifth area pass)
     parameter CLKS_PER_BIT = 12,       // 12 MHz / 12 = 1 Mbaud
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter HEARTBEAT_BITS = 23,      // heartbeat LED period: 2^HEARTBEAT_BITS cycles

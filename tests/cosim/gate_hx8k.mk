@@ -1,5 +1,5 @@
 # Gate-level co-simulation: the HX8K's engine as Yosys maps it — xp_board_uart at the HX8K's
-# parameters (FPGA_PARAMS_hx8k, SERIAL_MAC = 1, STREAM_RUN = 0: xp_top_hx8k's) through
+# parameters (FPGA_PARAMS_hx8k, SERIAL_MAC = 1, STREAM_RUN = 1: xp_top_hx8k's) through
 # synth_ice40 with the flow's options (FPGA_SYNTH_hx8k, scripts/abc9.abc), written out as a
 # netlist of SB_LUT4, SB_CARRY, SB_DFF* and SB_RAM40_4K cells and simulated with Yosys's cell
 # models (ice40/cells_sim.v) — against the C engine through the UART pins, byte for byte, as
@@ -11,7 +11,7 @@ YOSYS_DATDIR ?= /usr/share/yosys
 # GATE_DEFS, must fail.)
 GATE_hx8k := $(BUILD)/gate/hx8k/xp_board_uart.v
 GATE_hx8k_mut := $(BUILD)/gate/hx8k_mut/xp_board_uart.v
-GATE_PARAMS_hx8k = $(filter-out CLKS_PER_BIT=%,$(FPGA_PARAMS_hx8k)) SERIAL_MAC=1 STREAM_RUN=0 CLKS_PER_BIT=4
+GATE_PARAMS_hx8k = $(filter-out CLKS_PER_BIT=%,$(FPGA_PARAMS_hx8k)) SERIAL_MAC=1 STREAM_RUN=1 CLKS_PER_BIT=4
 $(GATE_hx8k_mut): GATE_DEFS := -DXP_MUTANT_ADC_FLOOR
 # $(call gate_synth,BOARD,PARAMS,DEFINES): the recipe that writes $@, xp_board_uart's netlist
 gate_synth = mkdir -p $(@D) && echo "== yosys synth_ice40 $(FPGA_SYNTH_$(1)): xp_board_uart ($(2) $(3)) -> $@" && \
