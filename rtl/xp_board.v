@@ -757,7 +757,8 @@ module xp_board #(
     // The quotients, counted (S_DIV, one a cycle, no divider): q_n is the largest b with
     // b·n_in ≤ max_request − 3, b·2K ≤ max_reply − 11 and b ≤ max_batch, i.e. Bmax (q_rc 0: at
     // most max_batch + 1 cycles), or the largest with b·2·cols ≤ max_reply, READ_CELLS' row
-    // limit, reported when 2·rows·cols > max_reply (q_rc 1; cols ≥ 1: checked before). q_a1,
+    // limit, reported when 2·rows·cols > max_reply (q_rc 1: cols ≥ 1, checked before; at most
+    // max_reply / 2 + 1 cycles, on that error's path only). q_a1,
     // q_a2 are b·n_in, b·2K (b·2·cols): < 2^17 while b passes, so their next values < 2^18
     localparam [31:0] BM_REQ_32 = MAX_REQUEST - 3, BM_REP_32 = MAX_REPLY - 11;
     localparam [17:0] BM_REQ = BM_REQ_32[17:0], BM_REP = BM_REP_32[17:0],
