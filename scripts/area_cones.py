@@ -11,9 +11,10 @@ k sinks counts 1/k to each ("share"); "own" counts the cells that feed that sink
 removing it would save at least; "cone" is every cell in its fan-in.
 
 --by block sums the shares by instance path (board.board.board.tf → the Threefry engine),
---by register lists the registers and memories (the default). The shares add up to the design's
-LUT and carry cells; placement packs a LUT, a carry and a flip-flop into one logic cell, so
-nextpnr's logic-cell count is lower than their sum plus the flip-flops.
+--by register lists the registers and memories (the default). The shares add up to the LUT and
+carry cells that feed any of them (checked; the header says how many feed none); placement packs
+a LUT, a carry and a flip-flop into one logic cell, so nextpnr's logic-cell count is lower than
+their sum plus the flip-flops.
 """
 import argparse
 import collections
@@ -102,8 +103,8 @@ def block_of(group):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                 epilog="See the module docstring (--help shows it) for the method.",
+    ap = argparse.ArgumentParser(usage="%(prog)s NETLIST.json [--top MODULE] [-n N] [--by register|block]",
+                                 description=__doc__.split("\n", 3)[3],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("netlist", help="Yosys JSON netlist after synth_ice40 (build/<board>/xpnn.json)")
     ap.add_argument("--top", help="the top module (default: the one marked top)")
