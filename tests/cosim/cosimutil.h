@@ -6,14 +6,17 @@
 #include <cstdint>
 #include <cstdlib>
 
-static uint64_t rs = 1;
-
-static inline uint64_t rnd64() {
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
+// one splitmix64 step of a stream's state
+static inline uint64_t splitmix64(uint64_t &state) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
+
+static uint64_t rs = 1;
+
+static inline uint64_t rnd64() { return splitmix64(rs); }
 
 static inline unsigned rndu(unsigned n) { return (unsigned)(rnd64() % n); }
 
@@ -23,12 +26,7 @@ static inline unsigned rndu(unsigned n) { return (unsigned)(rnd64() % n); }
 // reproduce a run only on the RTL it came from.
 static uint64_t rs_cycle = 2;
 
-static inline unsigned rndu_cycle(unsigned n) {
-    uint64_t z = (rs_cycle += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (unsigned)((z ^ (z >> 31)) % n);
-}
+static inline unsigned rndu_cycle(unsigned n) { return (unsigned)(splitmix64(rs_cycle) % n); }
 
 // XP_SEED from the environment (default 1); the stream starts from seed * mul + add, so that
 // each harness draws its own numbers for the same seed.
