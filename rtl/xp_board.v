@@ -316,7 +316,7 @@ module xp_board #(
                      S_RUN_QE = 6'd25, S_ER_ROW = 6'd26, S_RUN_LD = 6'd27, S_XCK = 6'd28,
                      S_RUN_X0 = 6'd29, S_SP_V = 6'd30,
                      S_CELL_B2 = 6'd31, S_FETCH = 6'd32,
-                     S_DIV = 6'd33, S_DIVD = 6'd34, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
+                     S_DIV = 6'd33, S_ER_CHK = 6'd35, S_ER_CELL = 6'd36,
                      S_CNT = 6'd37, S_SP_J = 6'd38;
     reg [5:0]  state;
     reg [5:0]  f_ret;               // the state a fetch returns to
@@ -896,7 +896,7 @@ module xp_board #(
         end
     endtask
 
-    // count Bmax (rc 0) or READ_CELLS' row limit (rc 1) out (S_DIV), then on (S_DIVD)
+    // count Bmax (rc 0) or READ_CELLS' row limit (rc 1) out (S_DIV), then go on with it
     task quotient(input rc);
         begin
             q_n <= 16'd0;
@@ -1780,7 +1780,7 @@ module xp_board #(
                 default: err_range(0, xk_k, xk_vk, LH_XK);
                 endcase
             end else if (xk_kind == XK_STATE) begin
-                // RUN's Bmax, for the batch's check next (S_DIVD goes on to it)
+                // RUN's Bmax, for the batch's check next (S_DIV goes on to it)
                 quotient(1'b0);
             end else if (!xk_last) begin
                 xk_i <= xk_i + 3'd1;
@@ -2304,18 +2304,13 @@ module xp_board #(
             end
         end
         S_DIV: begin
-            // the next b, while it passes (q_more)
+            // the next b, while it passes (q_more); then q_n is READ_CELLS' row limit, or RUN's
+            // Bmax for the batch's check
             if (q_more) begin
                 q_n <= q_n + 16'd1;
                 q_a1 <= q_s1;
                 q_a2 <= q_s2;
-            end else begin
-                state <= S_DIVD;
-            end
-        end
-        S_DIVD: begin
-            // the quotient q_n: READ_CELLS' row limit, or RUN's Bmax for the batch's check
-            if (q_rc) begin
+            end else if (q_rc) begin
                 err_range(0, 6, VK_U16, LH_DV);
             end else begin
                 xk_i <= xk_i + 3'd1;
@@ -2517,7 +2512,7 @@ module xp_board #(
         pr_sel && gp_new == cl_old[15:8] && gn_new == cl_old[7:0]);
     c_read_programmed_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
         cell_g != 16'd0 && cell_g != 16'hFF00 && cell_g != 16'h00FF && cell_g != 16'hFFFF);
-    c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIVD && q_rc);
+    c_read_cells_row_limit: cover property (@(posedge clk) state == S_DIV && !q_more && q_rc);
     c_read_erased_cell: cover property (@(posedge clk) state == S_CELL_RD && op_mode == M_READ &&
         cell_g == 16'd0);
     c_erase_stuck_at_max_cell: cover property (@(posedge clk) er_wr &&
