@@ -30,7 +30,7 @@ module xp_top_hx8k #(
     parameter CLKS_PER_BIT = 12,       // 12 MHz / 12 = 1 Mbaud
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter HEARTBEAT_BITS = 23,      // heartbeat LED period: 2^HEARTBEAT_BITS cycles
-    parameter STRETCH_BITS = 19,        // activity LED: lit 2^STRETCH_BITS cycles after an edge
+    parameter STRETCH_BITS = 19,  // activity LED: lit 2^this … 2^(this+1) cycles after an edge
     parameter RST_CYCLES = 16
 ) (
     input  wire       clk_12m,

@@ -10,7 +10,7 @@
  * by 40 for 3 Mbaud). The board is held in reset until the PLL has locked and while the user
  * button is pressed; the reset is released synchronously (RST_CYCLES cycles after the last
  * reason). LEDs: green = heartbeat (about 1.4 Hz), PMOD2 LED1 = link activity (any UART edge,
- * stretched to ~40 ms), red = an error was seen on the line (a bad stop bit or a receive FIFO
+ * stretched to 44 … 87 ms), red = an error was seen on the line (a bad stop bit or a receive FIFO
  * overrun; cleared by the button).
  *
  * The board itself is xp_board_fpga (the default device model, the LED logic). The geometry
@@ -28,7 +28,7 @@ module xp_top_icebreaker #(
     parameter CLKS_PER_BIT = 8,        // 24 MHz / 8 = 3 Mbaud
     parameter [31:0] BUILD_HASH = 32'd0,
     parameter HEARTBEAT_BITS = 24,      // heartbeat LED period: 2^HEARTBEAT_BITS cycles
-    parameter STRETCH_BITS = 20,        // activity LED: lit 2^STRETCH_BITS cycles after an edge
+    parameter STRETCH_BITS = 20,  // activity LED: lit 2^this … 2^(this+1) cycles after an edge
     parameter RST_CYCLES = 16          // reset held this long after lock / the button
 ) (
     input  wire clk_12m,

@@ -3,14 +3,15 @@
 // Built twice (tests/cosim/tops_*.mk): xp_top_icebreaker with -DXP_NO_PLL (the PLL primitive is
 // the one part Verilator cannot run; the top's clock is then the oscillator) and xp_top_hx8k,
 // both with short LED timings. Checks, each able to fail:
-//   - out of reset, the heartbeat LED toggles with period 2^HEARTBEAT_BITS; the iCEBreaker's
+//   - out of reset, the heartbeat LED toggles every 2^(HEARTBEAT_BITS-1) cycles; the iCEBreaker's
 //     button holds the board in reset (no heartbeat, no reply) and a frame sent meanwhile is
 //     lost, as on a real board;
 //   - frames through the UART pins at the board's CLKS_PER_BIT: INFO, STATUS, SET_SEED,
 //     WRITE_CELLS and READ_CELLS on a few cells, RESET — every reply byte equal to the C board
 //     engine's with the board's limits and xp_params_default()'s device model (so the top's
 //     constants are the default model's: READ_CELLS shows the device variation and stuck cells);
-//   - the activity LED lights with traffic and goes dark 2^STRETCH_BITS cycles later;
+//   - the activity LED lights with traffic, stays lit 2^STRETCH_BITS cycles and goes dark
+//     within 2^(STRETCH_BITS+1);
 //   - a character with a bad stop bit lights the error LED; the iCEBreaker's button clears it.
 #include <cstdio>
 #include <cstring>
@@ -167,8 +168,10 @@ int main(int argc, char **argv) {
     uint8_t seq = 1;
     exchange(ref, wire_of(body_of(XP_CMD_INFO, seq++, {})), "INFO");
     check(LED_ACT(m), "the activity LED is lit after traffic");
-    run((1u << ST_BITS) + 100);
-    check(!LED_ACT(m), "… and dark 2^STRETCH_BITS cycles later");
+    run((1u << ST_BITS) - 200);
+    check(LED_ACT(m), "… still lit 2^STRETCH_BITS cycles after the last edge");
+    run((1u << ST_BITS) + 300);
+    check(!LED_ACT(m), "… and dark 2^(STRETCH_BITS+1) cycles after it");
     exchange(ref, wire_of(body_of(XP_CMD_STATUS, seq++, {})), "STATUS");
     exchange(ref, wire_of(body_of(XP_CMD_SET_SEED, seq++, {7, 0, 0, 0, 0, 0, 0, 0})), "SET_SEED");
     // WRITE_CELLS on 4 x 4 cells of tile 0 (codes from the seed), READ_CELLS of 6 x 6 around
