@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "Vxp_framing_tb_top.h"
+#include "cosimutil.h"  // splitmix64()
 #include "verilated.h"
 #include "xp_board.h"
 
@@ -57,12 +58,7 @@ static uint64_t cycle, seed;
 struct rng {
     uint64_t s;
     rng(uint64_t seed_, uint64_t stream) : s(seed_ * 0x2545F4914F6CDD1Dull + stream * 0xD1B54A32D192ED03ull) { s = u64(); }
-    uint64_t u64() {
-        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
+    uint64_t u64() { return splitmix64(s); }
     uint64_t r(uint64_t lo, uint64_t hi) { return lo + u64() % (hi - lo + 1); }   // [lo, hi]
     double f() { return (double)(u64() >> 11) * (1.0 / 9007199254740992.0); }     // [0, 1)
     bool chance(double p) { return f() < p; }

@@ -46,19 +46,13 @@
 #include <cstring>
 
 #include "Vxp_threefry_tb_top.h"
+#include "cosimutil.h"  // rnd64(): splitmix64, the test data's own randomness
 #include "verilated.h"
 #include "xp_cmodel.h"
 
 static const int N_ENG = 6;
 static const unsigned RPC[N_ENG] = {1, 2, 4, 5, 10, 20};  // = RPCS in xp_threefry_tb_top.v
 
-static uint64_t rs = 1;
-static uint64_t rnd64() {  // splitmix64, the test data's own randomness
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 static uint32_t rnd32() { return (uint32_t)(rnd64() >> 32); }
 static bool chance(unsigned percent) { return rnd64() % 100 < percent; }
 static int64_t sext(uint64_t v, int bits) { return (int64_t)(v << (64 - bits)) >> (64 - bits); }
