@@ -2467,6 +2467,8 @@ module xp_board #(
             boot_id <= BOOT_ID;                            // (the counters: S_CLEAR)
             ow_last <= 1'b0;
             ow_v <= 1'b0;
+            rv_s <= 16'sd0;                                // (a speculative block 0 adds its
+                                                           // codes to it: 0 between RUNs)
             sp_on_r <= 1'b0;
             cv_q <= 1'b0;
             bi_busy <= 1'b0;

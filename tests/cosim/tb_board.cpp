@@ -406,7 +406,8 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    Verilated::randReset(2);  // random initial register values
+    Verilated::randReset(2);  // random initial register values, from XP_SEED
+    Verilated::randSeed(cosim_power_up_seed(seed));
     Verilated::commandArgs(argc, argv);
     sim s;
     s.m.reset(new Vtop);

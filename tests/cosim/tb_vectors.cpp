@@ -13,7 +13,8 @@
 // operations after it see the board as the file left it. A file whose geometry or bit widths
 // are not the RTL's (its INFO) is skipped with a note; a file with fewer tiles replays unchanged.
 // The make units build the RTL once per geometry of the checked-in files.
-// Usage: Vtb FILE…   (exit 1 on the first mismatch, naming the file, op, field and values)
+// Usage: Vtb FILE…   (exit 1 on the first mismatch, naming the file, op, field and values);
+// XP_SEED (default 1) picks the registers' random power-up values, a new draw for each file.
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -117,12 +118,17 @@ static int fail(const char *file, unsigned op, const char *what) {
 }
 
 int main(int argc, char **argv) {
+    // random initial register values, from XP_SEED (the replay itself draws nothing)
+    const char *es = getenv("XP_SEED");
+    uint64_t seed = es && *es ? strtoull(es, nullptr, 10) : 1;
     Verilated::randReset(2);
+    Verilated::randSeed(cosim_power_up_seed(seed));
     Verilated::commandArgs(argc, argv);
     unsigned files = 0, skipped_files = 0;
     uint64_t checked = 0, tiles_replayed = 0, cycles = 0;
     for (int a = 1; a < argc; a++) {
         const char *path = argv[a];
+        if (path[0] == '+') continue;  // +verilator+seed+N and the like (commandArgs)
         FILE *f = fopen(path, "rb");
         if (!f) { fprintf(stderr, "tb_vectors: %s: cannot open\n", path); return 2; }
         std::vector<uint8_t> buf;
@@ -356,7 +362,8 @@ int main(int argc, char **argv) {
         b.m->final();
     }
     printf("tb_vectors: OK: %u files (%u skipped for their geometry), %" PRIu64 " values "
-           "checked, %" PRIu64 " TILE operations replayed (acc and code), %" PRIu64 " cycles\n",
-           files, skipped_files, checked, tiles_replayed, cycles);
+           "checked, %" PRIu64 " TILE operations replayed (acc and code), %" PRIu64 " cycles "
+           "(power-up values of XP_SEED=%" PRIu64 ")\n",
+           files, skipped_files, checked, tiles_replayed, cycles, seed);
     return 0;
 }
