@@ -54,6 +54,7 @@ module xp_leds #(
             err_r <= 1'b0;
         if (rst) begin
             hb <= 0;
+            hb_m <= 1'b0;
             act_on <= 1'b0;
         end
     end
