@@ -7,7 +7,10 @@
 // duplicates (the same body again), bad CRCs, truncated frames, incomplete COBS blocks, frames
 // too short and too long, empty frames and garbage; the RTL's input has random gaps and its
 // output random backpressure. Each run is a random board: device seed, stuck probabilities
-// (up to 12 %, so that stuck devices are met), variation and programming noise.
+// (up to 12 %, so that stuck devices are met), variation and programming noise. Now and then
+// (RESET_ODDS) a reset pulse cuts a frame, as the iCEBreaker's button would; the board must
+// then answer as a C engine just created. The registers' random power-up values come from
+// XP_SEED too.
 // Usage: Vtb [FRAMES [R,C,T,DAC,CODE,ADC,MAX_REQUEST[,MAX_WIDTH[,MAX_REPLY,MAX_BATCH]]]] — the
 // geometry, bit widths, request limit, widest layer, reply limit and batch limit the RTL was
 // built with (-G…, or a synthesised netlist's; default the reference
@@ -101,6 +104,15 @@ static void put16(std::vector<uint8_t> &v, unsigned x) {
 // A payload of command cmd: valid most of the time, else with one field out of range or the
 // length wrong (the engine's checks, in their order, decide what is reported).
 static unsigned net_in;  // n_in of the configured network (0: none), from the engine's replies
+// one frame in RESET_ODDS (a valid RUN: ten times as often) is cut by a reset pulse, half the
+// time while it goes in (RESET_CYCLES_A_BYTE: a byte's cycles on the harness's link, gaps
+// included), half the time up to 40,000 cycles after
+static const unsigned RESET_ODDS = 1000;
+#ifdef XP_UART_TB
+static const unsigned RESET_CYCLES_A_BYTE = 10 * UART_CPB;
+#else
+static const unsigned RESET_CYCLES_A_BYTE = 2;
+#endif
 
 static std::vector<uint8_t> payload_of(uint8_t cmd) {
     std::vector<uint8_t> pl;
@@ -307,26 +319,47 @@ struct sim {
         for (unsigned k = 0; k < 24 * UART_CPB; k++) uart_cycle(in, i, tx_bits, tx_cnt, tx_sh);
         return true;
     }
+    // Send the bytes for n cycles only (a reset comes next: what is cut off is lost)
+    void run_cycles(const std::vector<uint8_t> &in, uint64_t n) {
+        size_t i = 0;
+        unsigned tx_bits = 0, tx_cnt = 0;
+        uint16_t tx_sh = 0;
+        for (uint64_t c = 0; c < n; c++) uart_cycle(in, i, tx_bits, tx_cnt, tx_sh);
+    }
+    // one cycle with the host silent (rxd idle), its receiver running
+    void quiet_cycle() {
+        static const std::vector<uint8_t> none;
+        size_t i = 0;
+        unsigned tx_bits = 0, tx_cnt = 0;
+        uint16_t tx_sh = 0;
+        uart_cycle(none, i, tx_bits, tx_cnt, tx_sh);
+    }
+    static const unsigned QUIET_SETTLE = 24 * UART_CPB;   // a character and more
 #else
     // Feed bytes with random gaps, collecting output with random backpressure; then run until
     // `want` output bytes have come (or a timeout).
+    // one cycle: the next byte offered with a random gap, the output taken with random
+    // backpressure; whether a byte went either way
+    bool io_cycle(const std::vector<uint8_t> &in, size_t &i) {
+        bool give = i < in.size() && rndu_cycle(8) != 0;
+        m->s_tdata = give ? in[i] : 0;
+        m->s_tvalid = give;
+        m->m_tready = rndu_cycle(8) != 0;
+        half(0);
+        bool took = give && m->s_tready;
+        bool got = m->m_tvalid && m->m_tready;
+        uint8_t b = m->m_tdata;
+        half(1);
+        cycle++;
+        if (took) i++;
+        if (got) out.push_back(b);
+        return took || got;
+    }
     bool feed(const std::vector<uint8_t> &in, size_t want) {
         size_t i = 0;
         uint64_t idle = 0;
         while (i < in.size() || out.size() < want) {
-            bool give = i < in.size() && rndu_cycle(8) != 0;
-            m->s_tdata = give ? in[i] : 0;
-            m->s_tvalid = give;
-            m->m_tready = rndu_cycle(8) != 0;
-            half(0);
-            bool took = give && m->s_tready;
-            bool got = m->m_tvalid && m->m_tready;
-            uint8_t b = m->m_tdata;
-            half(1);
-            cycle++;
-            if (took) i++;
-            if (got) out.push_back(b);
-            idle = (took || got) ? 0 : idle + 1;
+            idle = io_cycle(in, i) ? 0 : idle + 1;
             if (idle > 20000000) return false;
         }
         // no byte may follow what the C engine answered
@@ -342,7 +375,41 @@ struct sim {
         }
         return true;
     }
+    // Offer the bytes for n cycles only (a reset comes next: what is cut off is lost)
+    void run_cycles(const std::vector<uint8_t> &in, uint64_t n) {
+        size_t i = 0;
+        for (uint64_t c = 0; c < n; c++) io_cycle(in, i);
+        m->s_tvalid = 0;
+    }
+    // one cycle with nothing offered and the output taken
+    void quiet_cycle() {
+        static const std::vector<uint8_t> none;
+        size_t i = 0;
+        io_cycle(none, i);
+        m->m_tready = 1;
+    }
+    static const unsigned QUIET_SETTLE = 64;
 #endif
+    // A reset pulse in the middle of whatever the board is doing (the iCEBreaker's button),
+    // then the power-up clear and erase it starts, until the board waits for the host
+    // (idle) long enough for a cut-off reply character to have ended. False: it never did.
+    bool hw_reset() {
+        m->rst = 1;
+#ifdef XP_UART_TB
+        m->rxd = 1;
+#else
+        m->s_tvalid = 0;
+#endif
+        for (int k = 0; k < 4; k++) tick();
+        m->rst = 0;
+        unsigned quiet = 0;
+        for (uint64_t c = 0; quiet < QUIET_SETTLE; c++) {
+            if (c > 50000000) return false;
+            quiet_cycle();
+            quiet = m->idle ? quiet + 1 : 0;
+        }
+        return true;
+    }
 };
 
 int main(int argc, char **argv) {
@@ -449,6 +516,8 @@ int main(int argc, char **argv) {
     size_t expected_total = 0;
     unsigned replies[11][9] = {};  // (command, status) of the C engine's replies: coverage
     unsigned w_ok = 0, w_range = 0;  // CONFIGUREs at max_width: accepted, refused past it
+    unsigned resets = 0;             // resets in the middle of traffic (their own stream)
+    uint64_t rs_reset = seed * 0x2545F4914F6CDD1Dull + 3;
     for (unsigned f = 0; f < nframes; f++) {
         std::vector<uint8_t> in;
         unsigned kind = rndu(100);
@@ -548,6 +617,30 @@ int main(int argc, char **argv) {
             }
             break;
         }
+        if (splitmix64(rs_reset) % (k == 0 && cmd == XP_CMD_RUN ? RESET_ODDS / 10 : RESET_ODDS) == 0) {
+            // a reset while this frame goes in, or while it is carried out and answered: the
+            // board must come back as a board just powered up — a new C engine — whatever it
+            // was doing; what it sent before is not compared
+            uint64_t wire = RESET_CYCLES_A_BYTE * (in.size() + 1);
+            uint64_t n = splitmix64(rs_reset) % 2 ? splitmix64(rs_reset) % wire
+                                                   : wire + splitmix64(rs_reset) % 40000;
+            s.run_cycles(in, n);
+            if (!s.hw_reset()) {
+                fprintf(stderr, "MISMATCH frame %u: no idle after a reset at cycle %" PRIu64 "\n",
+                        f, s.cycle);
+                return 1;
+            }
+            xp_board_destroy(ref);
+            if (xp_board_create(&ref, &cfg, msg, sizeof(msg)) != XP_OK) {
+                fprintf(stderr, "tb_board: xp_board_create: %s\n", msg);
+                return 2;
+            }
+            expected_total = s.out.size();
+            last_body.clear();
+            net_in = 0;
+            resets++;
+            continue;
+        }
         xp_board_rx(ref, in.data(), in.size());
         std::vector<uint8_t> want(xp_board_tx_pending(ref));
         xp_board_tx(ref, want.data(), want.size());
@@ -601,8 +694,8 @@ int main(int argc, char **argv) {
             if (c == 3 && st == 0) net_in = 0;
         }
     }
-    printf("tb_board: OK: %u frames, %zu reply bytes identical to the C engine, %" PRIu64 " cycles;",
-           nframes, expected_total, s.cycle);
+    printf("tb_board: OK: %u frames, %zu reply bytes identical to the C engine, %" PRIu64 " cycles, "
+           "%u resets in the middle of traffic;", nframes, expected_total, s.cycle, resets);
     for (int k = 0; k < 13; k++) printf(" %s %u%s", kinds[k], counts[k], k < 12 ? "," : "\n");
     int rc = 0;
     printf("tb_board: replies by command (OK / errors by status 1-8):\n");
