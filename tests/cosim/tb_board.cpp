@@ -336,8 +336,6 @@ struct sim {
     }
     static const unsigned QUIET_SETTLE = 24 * UART_CPB;   // a character and more
 #else
-    // Feed bytes with random gaps, collecting output with random backpressure; then run until
-    // `want` output bytes have come (or a timeout).
     // one cycle: the next byte offered with a random gap, the output taken with random
     // backpressure; whether a byte went either way
     bool io_cycle(const std::vector<uint8_t> &in, size_t &i) {
@@ -355,6 +353,8 @@ struct sim {
         if (got) out.push_back(b);
         return took || got;
     }
+    // Feed bytes with random gaps, collecting output with random backpressure; then run until
+    // `want` output bytes have come (or a timeout).
     bool feed(const std::vector<uint8_t> &in, size_t want) {
         size_t i = 0;
         uint64_t idle = 0;
