@@ -107,7 +107,7 @@ static unsigned net_in;  // n_in of the configured network (0: none), from the e
 // one frame in RESET_ODDS (a valid RUN: ten times as often) is cut by a reset pulse, half the
 // time while it goes in (RESET_CYCLES_A_BYTE: a byte's cycles on the harness's link, gaps
 // included), half the time up to 40,000 cycles after
-static const unsigned RESET_ODDS = 1000;
+static const unsigned RESET_ODDS = 3000;
 #ifdef XP_UART_TB
 static const unsigned RESET_CYCLES_A_BYTE = 10 * UART_CPB;
 #else
@@ -695,7 +695,7 @@ int main(int argc, char **argv) {
         }
     }
     printf("tb_board: OK: %u frames, %zu reply bytes identical to the C engine, %" PRIu64 " cycles, "
-           "%u resets in the middle of traffic;", nframes, expected_total, s.cycle, resets);
+           "resets in the middle of traffic %u;", nframes, expected_total, s.cycle, resets);
     for (int k = 0; k < 13; k++) printf(" %s %u%s", kinds[k], counts[k], k < 12 ? "," : "\n");
     int rc = 0;
     printf("tb_board: replies by command (OK / errors by status 1-8):\n");
